@@ -1,0 +1,127 @@
+/*
+ * oic_auth core: C API of the C++ core (credentials, cache keys, OAuth token
+ * requests and answers, expiry arithmetic).
+ *
+ * No nginx types here. Nothing in this API throws: every function reports
+ * failure through its return value. Strings returned to the caller are
+ * malloc()ed and NUL-terminated; free them with oic_free() (or the matching
+ * *_free function).
+ */
+#ifndef OIC_AUTH_H
+#define OIC_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OIC_KEY_LEN 32          /* SHA-256 */
+
+typedef struct {
+    const char *data;
+    size_t      len;
+} oic_str_t;
+
+void oic_free(void *p);
+
+/* ---- HTTP Basic client credentials (RFC 7617, RFC 6749 2.3.1) ---- */
+
+typedef enum {
+    OIC_BASIC_OK = 0,
+    OIC_BASIC_NONE,        /* no header, or a scheme other than Basic */
+    OIC_BASIC_MALFORMED    /* Basic, but bad base64 / no ':' / bad %-escape / NUL / empty id / too long */
+} oic_basic_rc_t;
+
+typedef struct {
+    char   *client_id;     /* decoded (form-urldecoded) */
+    size_t  client_id_len;
+    char   *secret;        /* decoded; may be empty */
+    size_t  secret_len;
+} oic_basic_creds_t;
+
+/*
+ * Parse an Authorization header value ("Basic dXNlcjpwYXNz").
+ * The scheme is case-insensitive; surrounding spaces are tolerated.
+ * On OIC_BASIC_OK, *out holds malloc'd strings: release with oic_basic_creds_free().
+ * On failure *out is zeroed.
+ */
+oic_basic_rc_t oic_basic_parse(const char *hdr, size_t len, oic_basic_creds_t *out);
+void oic_basic_creds_free(oic_basic_creds_t *c);
+
+/*
+ * "Basic " + base64(form_urlencode(id) ":" form_urlencode(secret)):
+ * the Authorization header value for a client_secret_basic call to IAM.
+ * Returns malloc'd string or NULL on allocation failure.
+ */
+char *oic_basic_header(const char *id, size_t id_len, const char *secret, size_t secret_len);
+
+/* application/x-www-form-urlencoded encoding of one value (RFC 6749 App. B). */
+char *oic_form_encode(const char *s, size_t len);
+
+/*
+ * Build "k1=v1&k2=v2..." with every value form-encoded. names/values arrays of n.
+ * A value with data == NULL is skipped. Returns malloc'd string.
+ */
+char *oic_form_body(const char *const *names, const oic_str_t *values, size_t n);
+
+/* ---- hashing ---- */
+
+/*
+ * Cache key: SHA-256 over a domain tag and each field, length-prefixed, so that
+ * no two different field lists collide by concatenation.
+ */
+void oic_cache_key(const char *tag, const oic_str_t *fields, size_t n,
+                   unsigned char out[OIC_KEY_LEN]);
+
+/* SHA-256 of bytes. */
+void oic_sha256(const void *data, size_t len, unsigned char out[OIC_KEY_LEN]);
+
+/* Lower-case hex of the first n bytes of key into buf (buf must hold 2n+1). */
+void oic_hex(const unsigned char *key, size_t n, char *buf);
+
+/* ---- the token endpoint's answer (RFC 6749 5.1 / 5.2) ---- */
+
+typedef enum {
+    OIC_TOKEN_OK = 0,          /* access_token present */
+    OIC_TOKEN_INVALID_CLIENT,  /* invalid_client: client -> 401 */
+    OIC_TOKEN_FORBIDDEN,       /* unauthorized_client / invalid_scope / invalid_grant: -> 403 */
+    OIC_TOKEN_RATE_LIMITED,    /* HTTP 429: -> 503 */
+    OIC_TOKEN_UPSTREAM_ERROR   /* 5xx, other 4xx, malformed, oversized, no token: -> 502 */
+} oic_token_rc_t;
+
+#define OIC_TOKEN_MAX_BODY   (64 * 1024)   /* a larger answer is malformed */
+#define OIC_TOKEN_MAX_LEN    (16 * 1024)   /* a longer access_token is refused */
+#define OIC_EXPIRES_MAX      86400         /* expires_in is capped at this */
+
+typedef struct {
+    oic_token_rc_t rc;
+    char      *access_token;    /* malloc'd, on OK */
+    size_t     access_token_len;
+    long long  expires_in;      /* seconds as sent, clamped to [.., OIC_EXPIRES_MAX]; -1 when absent or not a positive number */
+    char       error[64];       /* IAM's "error" code (printable ASCII only, truncated), "" if none */
+    char       reason[128];     /* a short description for the log, never containing the token */
+} oic_token_result_t;
+
+/*
+ * Interpret the token endpoint's HTTP status and body.
+ * The token must be made of visible ASCII (RFC 6750 b64token chars);
+ * token_type, when present, must be Bearer (case-insensitive).
+ */
+void oic_token_response_parse(long http_status, const char *body, size_t len,
+                              oic_token_result_t *out);
+void oic_token_result_free(oic_token_result_t *r);
+
+/*
+ * How long (seconds) a token may be served from cache:
+ * expires_in - margin, or 0 (do not cache) when expires_in < 0 or
+ * expires_in <= margin.
+ */
+long long oic_token_ttl(long long expires_in, long long margin);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OIC_AUTH_H */

@@ -1,0 +1,176 @@
+// Internal helpers of the C++ core.
+#include "util.hpp"
+
+#include <openssl/sha.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace oic {
+
+namespace {
+
+const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string encode(std::string_view in, const char *alphabet, bool pad) {
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+        out += alphabet[v >> 18];
+        out += alphabet[(v >> 12) & 63];
+        out += alphabet[(v >> 6) & 63];
+        out += alphabet[v & 63];
+    }
+    size_t rest = in.size() - i;
+    if (rest) {
+        uint32_t v = uint8_t(in[i]) << 16;
+        if (rest == 2) v |= uint8_t(in[i + 1]) << 8;
+        out += alphabet[v >> 18];
+        out += alphabet[(v >> 12) & 63];
+        if (rest == 2) out += alphabet[(v >> 6) & 63];
+        if (pad) out.append(rest == 1 ? "==" : "=");
+    }
+    return out;
+}
+
+int value_of(char c, bool url) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (url) {
+        if (c == '-') return 62;
+        if (c == '_') return 63;
+    } else {
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+    }
+    return -1;
+}
+
+// Decodes unpadded input; rejects non-zero trailing bits (non-canonical forms).
+std::optional<std::string> decode(std::string_view in, bool url) {
+    if (in.size() % 4 == 1) return std::nullopt;
+    std::string out;
+    out.reserve(in.size() / 4 * 3 + 2);
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+        int v = value_of(c, url);
+        if (v < 0) return std::nullopt;
+        acc = (acc << 6) | uint32_t(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += char((acc >> bits) & 0xff);
+        }
+    }
+    if (bits && (acc & ((1u << bits) - 1))) return std::nullopt;
+    return out;
+}
+
+int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::string b64_encode(std::string_view in) { return encode(in, kB64, true); }
+std::string b64url_encode(std::string_view in) { return encode(in, kB64Url, false); }
+
+std::optional<std::string> b64_decode(std::string_view in) {
+    if (in.size() % 4 != 0) return std::nullopt;
+    size_t pad = 0;
+    while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=') pad++;
+    return decode(in.substr(0, in.size() - pad), false);
+}
+
+std::optional<std::string> b64url_decode(std::string_view in) { return decode(in, true); }
+
+std::string form_encode(std::string_view in) {
+    static const char hexd[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(in.size() * 3);
+    for (unsigned char c : in) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '*') {
+            out += char(c);
+        } else if (c == ' ') {
+            out += '+';
+        } else {
+            out += '%';
+            out += hexd[c >> 4];
+            out += hexd[c & 15];
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> form_decode(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    for (size_t i = 0; i < in.size(); i++) {
+        char c = in[i];
+        if (c == '+') {
+            out += ' ';
+        } else if (c == '%') {
+            if (i + 2 >= in.size()) return std::nullopt;
+            int h = hexval(in[i + 1]), l = hexval(in[i + 2]);
+            if (h < 0 || l < 0) return std::nullopt;
+            out += char(h * 16 + l);
+            i += 2;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string sha256(std::string_view in) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char *>(in.data()), in.size(), md);
+    return std::string(reinterpret_cast<char *>(md), sizeof(md));
+}
+
+std::string sha1(std::string_view in) {
+    unsigned char md[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char *>(in.data()), in.size(), md);
+    return std::string(reinterpret_cast<char *>(md), sizeof(md));
+}
+
+std::string hex(std::string_view raw) {
+    static const char hexd[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(raw.size() * 2);
+    for (unsigned char c : raw) {
+        out += hexd[c >> 4];
+        out += hexd[c & 15];
+    }
+    return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x += 32;
+        if (y >= 'A' && y <= 'Z') y += 32;
+        if (x != y) return false;
+    }
+    return true;
+}
+
+char *dup_c(std::string_view s) {
+    char *p = static_cast<char *>(std::malloc(s.size() + 1));
+    if (!p) return nullptr;
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    p[s.size()] = '\0';
+    return p;
+}
+
+}  // namespace oic

@@ -1,0 +1,34 @@
+// Internal helpers of the C++ core (not part of the C API).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace oic {
+
+// RFC 4648 base64 (with padding) and base64url (no padding).
+std::string b64_encode(std::string_view in);
+std::string b64url_encode(std::string_view in);
+// Strict decoders: std::nullopt on any character outside the alphabet,
+// wrong padding or impossible length. b64url_decode rejects '=' padding.
+std::optional<std::string> b64_decode(std::string_view in);
+std::optional<std::string> b64url_decode(std::string_view in);
+
+// application/x-www-form-urlencoded (RFC 6749 Appendix B).
+std::string form_encode(std::string_view in);
+// '+' -> ' ', %XX -> byte; nullopt on a bad escape.
+std::optional<std::string> form_decode(std::string_view in);
+
+std::string sha256(std::string_view in);       // 32 raw bytes
+std::string sha1(std::string_view in);         // 20 raw bytes
+std::string hex(std::string_view raw);
+
+bool iequals(std::string_view a, std::string_view b);
+
+// Copy s into a malloc'd NUL-terminated buffer (nullptr on failure).
+char *dup_c(std::string_view s);
+
+}  // namespace oic
