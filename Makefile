@@ -43,3 +43,78 @@ unit: $(UNIT_BINS)
 
 clean:
 	rm -rf $(BUILD) t/servroot
+
+# ---- the nginx module ----
+
+MODULE_SRCS := config ngx_http_oic_auth_module.c $(wildcard src/*.c src/*.h src/*.cpp src/*.hpp include/*.h)
+
+ifeq ($(NGINX_SRC),)
+# Debian's nginx-dev: the exact configure flags of /usr/sbin/nginx
+NGX_BUILD := $(BUILD)/nginx
+$(NGX_BUILD)/.configured: config $(wildcard src/*.cpp src/*.c)
+	@test -d $(DEB_NGX_SRC) || { echo "nginx-dev is not installed: apt-get install nginx-dev (or: make deps)"; exit 1; }
+	rm -rf $(NGX_BUILD) && mkdir -p $(BUILD) && cp -r $(DEB_NGX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(TOP) > configure.log
+	touch $@
+else
+# an upstream nginx source tree, the standard way
+NGX_BUILD := $(BUILD)/nginx-upstream
+$(NGX_BUILD)/.configured: config $(wildcard src/*.cpp src/*.c)
+	mkdir -p $(NGX_BUILD)
+	cd $(NGINX_SRC) && ./configure --with-compat --builddir=$(NGX_BUILD) --add-dynamic-module=$(TOP) > $(NGX_BUILD)/configure.log
+	touch $@
+endif
+
+$(MODULE): $(NGX_BUILD)/.configured $(MODULE_SRCS)
+ifeq ($(NGINX_SRC),)
+	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_oic_auth_module.so $@
+else
+	$(MAKE) -C $(NGINX_SRC) -f $(NGX_BUILD)/Makefile modules
+	cp $(NGX_BUILD)/ngx_http_oic_auth_module.so $@
+endif
+
+module: $(MODULE)
+
+# ---- dependencies (Debian 12 packages) ----
+
+DEB_PKGS := build-essential nginx nginx-dev libcurl4-openssl-dev libjansson-dev \
+            libcmocka-dev libssl-dev openssl nodejs curl perl \
+            libtest-base-perl libtext-diff-perl libtest-longstring-perl \
+            liblist-moreutils-perl libhttp-message-perl
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# ---- tests ----
+
+CERTS := $(BUILD)/certs
+
+certs: $(CERTS)/ca.pem
+$(CERTS)/ca.pem: t/mock/gen-certs.sh
+	bash t/mock/gen-certs.sh $(CERTS)
+
+# Our Test::Nginx-compatible runner (t/lib) unless the real Test::Nginx is installed.
+PROVE_INC := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo "-I t/lib")
+
+integration: $(MODULE) certs
+	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
+	  prove $(PROVE_INC) -r t/*.t
+
+test: deps
+	$(MAKE) unit
+	$(MAKE) integration
+
+# ---- demo ----
+
+run: deps
+	$(MAKE) module certs
+	bash t/demo.sh

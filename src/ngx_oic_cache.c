@@ -1,0 +1,656 @@
+/*
+ * oic_auth shared memory cache.
+ *
+ * An rbtree on the first machine word of a 32-byte key (full compare on ties)
+ * plus an LRU queue, in a slab pool, as in ngx_http_limit_req_module. The
+ * zone mutex is held only for the few steps of a lookup or an update, never
+ * across I/O.
+ *
+ * Single flight: an entry remembers whether a fetch is in flight (owner pid,
+ * generation, deadline). The first request that finds nothing usable becomes
+ * the owner; the others wait for that generation's result. An owner that
+ * misses its deadline (worker died or hung) is replaced by the next request.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_oic_cache.h"
+
+
+#define NGX_OIC_RESULT_NONE    0
+#define NGX_OIC_RESULT_READY   1
+#define NGX_OIC_RESULT_FAILED  2
+
+
+typedef struct {
+    ngx_rbtree_node_t    node;
+    ngx_queue_t          queue;
+    u_char               key[NGX_OIC_KEY_LEN];
+
+    unsigned             fetching:1;
+    unsigned             has_value:1;
+    unsigned             result:2;
+
+    uint32_t             gen;           /* generation of the fetch in flight */
+    uint32_t             done_gen;      /* generation of the last result */
+    uint32_t             value_gen;     /* generation that stored the value */
+    ngx_pid_t            owner;
+    ngx_msec_t           deadline;
+
+    time_t               fresh_until;
+    time_t               evict_after;
+    time_t               last_fetch;
+
+    ngx_uint_t           status;
+    u_char               error[32];
+
+    size_t               len;
+    u_char              *value;
+} ngx_oic_cache_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t         rbtree;
+    ngx_rbtree_node_t    sentinel;
+    ngx_queue_t          queue;
+    uint32_t             gen;
+} ngx_oic_cache_sh_t;
+
+
+struct ngx_oic_cache_s {
+    ngx_oic_cache_sh_t  *sh;
+    ngx_slab_pool_t     *shpool;
+};
+
+
+static ngx_int_t
+ngx_oic_cache_cmp(u_char *key, ngx_rbtree_key_t hash, ngx_oic_cache_node_t *n)
+{
+    if (hash != n->node.key) {
+        return (hash < n->node.key) ? -1 : 1;
+    }
+
+    return ngx_memcmp(key, n->key, NGX_OIC_KEY_LEN);
+}
+
+
+static void
+ngx_oic_cache_rbtree_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t     **p;
+    ngx_oic_cache_node_t   *n, *t;
+
+    n = (ngx_oic_cache_node_t *) node;
+
+    for ( ;; ) {
+        t = (ngx_oic_cache_node_t *) temp;
+
+        p = (ngx_oic_cache_cmp(n->key, node->key, t) < 0)
+            ? &temp->left : &temp->right;
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_rbtree_key_t
+ngx_oic_cache_hash(u_char *key)
+{
+    ngx_rbtree_key_t  h;
+
+    ngx_memcpy(&h, key, sizeof(ngx_rbtree_key_t));
+
+    return h;
+}
+
+
+static ngx_oic_cache_node_t *
+ngx_oic_cache_lookup(ngx_oic_cache_t *cache, u_char *key)
+{
+    ngx_int_t              rc;
+    ngx_rbtree_key_t       hash;
+    ngx_rbtree_node_t     *node, *sentinel;
+    ngx_oic_cache_node_t  *n;
+
+    hash = ngx_oic_cache_hash(key);
+    node = cache->sh->rbtree.root;
+    sentinel = cache->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+        n = (ngx_oic_cache_node_t *) node;
+        rc = ngx_oic_cache_cmp(key, hash, n);
+
+        if (rc == 0) {
+            return n;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_oic_cache_free_value(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n)
+{
+    if (n->value) {
+        ngx_explicit_memzero(n->value, n->len);
+        ngx_slab_free_locked(cache->shpool, n->value);
+        n->value = NULL;
+    }
+
+    n->len = 0;
+    n->has_value = 0;
+}
+
+
+static void
+ngx_oic_cache_delete(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n)
+{
+    ngx_oic_cache_free_value(cache, n);
+    ngx_queue_remove(&n->queue);
+    ngx_rbtree_delete(&cache->sh->rbtree, &n->node);
+    ngx_slab_free_locked(cache->shpool, n);
+}
+
+
+static ngx_uint_t
+ngx_oic_cache_fetch_alive(ngx_oic_cache_node_t *n)
+{
+    return n->fetching && (ngx_msec_int_t) (n->deadline - ngx_current_msec) > 0;
+}
+
+
+/* Drop up to max entries from the LRU tail: expired ones, or any when force. */
+static ngx_uint_t
+ngx_oic_cache_expire(ngx_oic_cache_t *cache, ngx_uint_t force, ngx_uint_t max)
+{
+    time_t                 now;
+    ngx_uint_t             freed;
+    ngx_queue_t           *q, *prev;
+    ngx_oic_cache_node_t  *n;
+
+    now = ngx_time();
+    freed = 0;
+
+    for (q = ngx_queue_last(&cache->sh->queue);
+         q != ngx_queue_sentinel(&cache->sh->queue) && freed < max;
+         q = prev)
+    {
+        prev = ngx_queue_prev(q);
+        n = ngx_queue_data(q, ngx_oic_cache_node_t, queue);
+
+        if (ngx_oic_cache_fetch_alive(n)) {
+            continue;
+        }
+
+        if (!force && now < n->evict_after) {
+            break;
+        }
+
+        ngx_oic_cache_delete(cache, n);
+        freed++;
+    }
+
+    return freed;
+}
+
+
+/* Slab allocation that evicts least recently used entries when full. */
+static void *
+ngx_oic_cache_alloc(ngx_oic_cache_t *cache, size_t size)
+{
+    void        *p;
+    ngx_uint_t   tries;
+
+    for (tries = 0; tries < 64; tries++) {
+        p = ngx_slab_alloc_locked(cache->shpool, size);
+        if (p) {
+            return p;
+        }
+
+        if (ngx_oic_cache_expire(cache, 1, 4) == 0) {
+            break;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_oic_cache_node_t *
+ngx_oic_cache_create(ngx_oic_cache_t *cache, u_char *key)
+{
+    ngx_oic_cache_node_t  *n;
+
+    n = ngx_oic_cache_alloc(cache, sizeof(ngx_oic_cache_node_t));
+    if (n == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(n, sizeof(ngx_oic_cache_node_t));
+    ngx_memcpy(n->key, key, NGX_OIC_KEY_LEN);
+    n->node.key = ngx_oic_cache_hash(key);
+
+    ngx_rbtree_insert(&cache->sh->rbtree, &n->node);
+    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+
+    return n;
+}
+
+
+static void
+ngx_oic_cache_start_fetch(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
+    ngx_msec_t deadline_ms, ngx_oic_cache_res_t *res)
+{
+    if (++cache->sh->gen == 0) {
+        cache->sh->gen = 1;
+    }
+
+    n->fetching = 1;
+    n->gen = cache->sh->gen;
+    n->owner = ngx_pid;
+    n->deadline = ngx_current_msec + deadline_ms;
+    n->last_fetch = ngx_time();
+
+    res->gen = n->gen;
+}
+
+
+static ngx_int_t
+ngx_oic_cache_copy(ngx_oic_cache_node_t *n, ngx_oic_cache_req_t *req,
+    ngx_pool_t *pool, ngx_oic_cache_res_t *res)
+{
+    res->value.len = 0;
+    res->value.data = NULL;
+    res->fresh_until = n->fresh_until;
+    res->version = n->value_gen;
+
+    if (req->have_version && req->have_version == n->value_gen) {
+        return NGX_OK;
+    }
+
+    res->value.len = n->len;
+
+    if (n->len) {
+        res->value.data = ngx_pnalloc(pool, n->len);
+        if (res->value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(res->value.data, n->value, n->len);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_oic_cache_rc_e
+ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
+    ngx_oic_cache_req_t *req, ngx_pool_t *pool, ngx_oic_cache_res_t *res)
+{
+    time_t                 now;
+    uint32_t               gen = req->gen;
+    ngx_msec_t             deadline_ms = req->deadline_ms;
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_rc_e     rc;
+    ngx_oic_cache_node_t  *n;
+
+    ngx_memzero(res, sizeof(ngx_oic_cache_res_t));
+    now = ngx_time();
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    ngx_oic_cache_expire(cache, 0, 2);
+
+    n = ngx_oic_cache_lookup(cache, key);
+
+    if (n == NULL) {
+        n = ngx_oic_cache_create(cache, key);
+        if (n == NULL) {
+            rc = NGX_OIC_CACHE_NOMEM;
+            goto done;
+        }
+
+        ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+        rc = NGX_OIC_CACHE_OWNER;
+        goto done;
+    }
+
+    ngx_queue_remove(&n->queue);
+    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+
+    res->last_fetch = n->last_fetch;
+
+    if (gen && n->done_gen == gen) {
+        /* the result of the fetch this waiter was waiting for */
+
+        if (n->result == NGX_OIC_RESULT_FAILED) {
+            res->status = n->status;
+            ngx_memcpy(res->error, n->error, sizeof(res->error));
+            rc = NGX_OIC_CACHE_FAILED;
+            goto done;
+        }
+
+        if (n->result == NGX_OIC_RESULT_READY && n->has_value) {
+            rc = ngx_oic_cache_copy(n, req, pool, res) == NGX_OK
+                 ? NGX_OIC_CACHE_HIT : NGX_OIC_CACHE_NOMEM;
+            goto done;
+        }
+    }
+
+    if (gen && n->fetching && n->gen == gen && ngx_oic_cache_fetch_alive(n)) {
+        res->gen = gen;
+        rc = NGX_OIC_CACHE_WAIT;
+        goto done;
+    }
+
+    if (n->has_value && n->result == NGX_OIC_RESULT_READY
+        && (now < n->fresh_until || req->stale_ok))
+    {
+        if (ngx_oic_cache_copy(n, req, pool, res) != NGX_OK) {
+            rc = NGX_OIC_CACHE_NOMEM;
+            goto done;
+        }
+
+        if (now >= n->fresh_until) {
+            res->stale = 1;
+
+            if (req->refresh && !ngx_oic_cache_fetch_alive(n)) {
+                ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+            }
+        }
+
+        rc = NGX_OIC_CACHE_HIT;
+        goto done;
+    }
+
+    if (ngx_oic_cache_fetch_alive(n)) {
+        res->gen = n->gen;
+        rc = NGX_OIC_CACHE_WAIT;
+        goto done;
+    }
+
+    ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+    rc = NGX_OIC_CACHE_OWNER;
+
+done:
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return rc;
+}
+
+
+ngx_oic_cache_rc_e
+ngx_oic_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
+    ngx_msec_t deadline_ms, time_t min_interval, ngx_oic_cache_res_t *res)
+{
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_rc_e     rc;
+    ngx_oic_cache_node_t  *n;
+
+    ngx_memzero(res, sizeof(ngx_oic_cache_res_t));
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_oic_cache_lookup(cache, key);
+
+    if (n == NULL) {
+        n = ngx_oic_cache_create(cache, key);
+        if (n == NULL) {
+            rc = NGX_OIC_CACHE_NOMEM;
+            goto done;
+        }
+
+        ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+        rc = NGX_OIC_CACHE_OWNER;
+        goto done;
+    }
+
+    res->last_fetch = n->last_fetch;
+
+    if (ngx_oic_cache_fetch_alive(n)) {
+        res->gen = n->gen;
+        rc = NGX_OIC_CACHE_WAIT;
+        goto done;
+    }
+
+    if (n->last_fetch && ngx_time() - n->last_fetch < min_interval) {
+        rc = NGX_OIC_CACHE_HIT;
+        goto done;
+    }
+
+    ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+    rc = NGX_OIC_CACHE_OWNER;
+
+done:
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return rc;
+}
+
+
+static ngx_oic_cache_node_t *
+ngx_oic_cache_finish(ngx_oic_cache_t *cache, u_char *key, uint32_t gen)
+{
+    ngx_oic_cache_node_t  *n;
+
+    n = ngx_oic_cache_lookup(cache, key);
+
+    if (n == NULL) {
+        /* evicted while fetching */
+        n = ngx_oic_cache_create(cache, key);
+        if (n == NULL) {
+            return NULL;
+        }
+    }
+
+    if (n->fetching && n->gen == gen) {
+        n->fetching = 0;
+    }
+
+    n->done_gen = gen;
+
+    return n;
+}
+
+
+void
+ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
+    ngx_str_t *value, time_t fresh_until, time_t evict_after)
+{
+    u_char                *p;
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_node_t  *n;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_oic_cache_finish(cache, key, gen);
+    if (n == NULL) {
+        goto done;
+    }
+
+    /* the node must not be evicted to make room for its own value */
+    ngx_queue_remove(&n->queue);
+    ngx_queue_init(&n->queue);
+
+    ngx_oic_cache_free_value(cache, n);
+    n->result = NGX_OIC_RESULT_NONE;
+
+    p = ngx_oic_cache_alloc(cache, value->len ? value->len : 1);
+
+    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+
+    if (p == NULL) {
+        goto done;
+    }
+
+    ngx_memcpy(p, value->data, value->len);
+    n->value = p;
+    n->len = value->len;
+    n->has_value = 1;
+    n->value_gen = gen;
+    n->result = NGX_OIC_RESULT_READY;
+    n->fresh_until = fresh_until;
+    n->evict_after = ngx_max(evict_after, fresh_until);
+
+done:
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+void
+ngx_oic_cache_fail(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
+    ngx_uint_t status, const char *error, ngx_uint_t keep_value,
+    time_t retry_at)
+{
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_node_t  *n;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_oic_cache_finish(cache, key, gen);
+    if (n == NULL) {
+        goto done;
+    }
+
+    if (keep_value && n->has_value) {
+        /* keep serving the last good value; retry later */
+        n->result = NGX_OIC_RESULT_READY;
+        n->fresh_until = retry_at;
+        goto done;
+    }
+
+    ngx_oic_cache_free_value(cache, n);
+
+    n->result = NGX_OIC_RESULT_FAILED;
+    n->status = status;
+    ngx_cpystrn(n->error, (u_char *) error, sizeof(n->error));
+    n->fresh_until = 0;
+    n->evict_after = ngx_time() + 60;
+
+done:
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+void
+ngx_oic_cache_mark(ngx_shm_zone_t *zone, u_char *key, time_t expires)
+{
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_node_t  *n;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_oic_cache_lookup(cache, key);
+    if (n == NULL) {
+        n = ngx_oic_cache_create(cache, key);
+    }
+
+    if (n) {
+        n->result = NGX_OIC_RESULT_READY;
+        n->fresh_until = expires;
+        n->evict_after = expires;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+ngx_uint_t
+ngx_oic_cache_marked(ngx_shm_zone_t *zone, u_char *key)
+{
+    ngx_uint_t             marked;
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_node_t  *n;
+
+    marked = 0;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_oic_cache_lookup(cache, key);
+
+    if (n && n->result == NGX_OIC_RESULT_READY && ngx_time() < n->fresh_until) {
+        marked = 1;
+        ngx_queue_remove(&n->queue);
+        ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return marked;
+}
+
+
+ngx_int_t
+ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    size_t             len;
+    ngx_oic_cache_t   *cache, *ocache;
+
+    cache = shm_zone->data;
+    ocache = data;
+
+    if (ocache) {
+        /* reload: keep the content */
+        cache->sh = ocache->sh;
+        cache->shpool = ocache->shpool;
+        return NGX_OK;
+    }
+
+    cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        cache->sh = cache->shpool->data;
+        return NGX_OK;
+    }
+
+    cache->sh = ngx_slab_alloc(cache->shpool, sizeof(ngx_oic_cache_sh_t));
+    if (cache->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    cache->shpool->data = cache->sh;
+
+    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
+                    ngx_oic_cache_rbtree_insert);
+    ngx_queue_init(&cache->sh->queue);
+
+    len = sizeof(" in oic_auth_cache_zone \"\"") + shm_zone->shm.name.len;
+
+    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
+    if (cache->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(cache->shpool->log_ctx, " in oic_auth_cache_zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    cache->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_oic_cache_t *
+ngx_oic_cache_create_ctx(ngx_pool_t *pool)
+{
+    return ngx_pcalloc(pool, sizeof(ngx_oic_cache_t));
+}

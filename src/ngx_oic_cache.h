@@ -1,0 +1,94 @@
+/*
+ * oic_auth shared memory cache: values (tokens, JWKS documents, verified-token
+ * marks) keyed by a 32-byte hash, shared by all workers, with single-flight
+ * fetch coordination and LRU eviction.
+ */
+#ifndef NGX_OIC_CACHE_H
+#define NGX_OIC_CACHE_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#define NGX_OIC_KEY_LEN  32
+
+
+typedef enum {
+    NGX_OIC_CACHE_HIT = 0,      /* value returned */
+    NGX_OIC_CACHE_OWNER,        /* caller must fetch, then complete() or fail() */
+    NGX_OIC_CACHE_WAIT,         /* another fetch is in flight: wait for *gen */
+    NGX_OIC_CACHE_FAILED,       /* the fetch waited for failed: *status */
+    NGX_OIC_CACHE_NOMEM         /* no room even after eviction: fetch uncached */
+} ngx_oic_cache_rc_e;
+
+
+typedef struct {
+    ngx_str_t      value;       /* copied into the caller's pool on HIT */
+    uint32_t       gen;         /* the fetch generation to wait for / complete */
+    ngx_uint_t     status;      /* on FAILED: the HTTP status to answer */
+    u_char         error[32];   /* on FAILED: a short error code, NUL-terminated */
+    time_t         fresh_until; /* on HIT */
+    time_t         last_fetch;  /* when the last fetch for this key started */
+    ngx_uint_t     stale;       /* on HIT with stale_ok: the value is past fresh_until */
+    uint32_t       version;     /* on HIT: identifies the stored value */
+} ngx_oic_cache_res_t;
+
+
+typedef struct ngx_oic_cache_s  ngx_oic_cache_t;
+
+/* Zone size floor; a smaller oic_auth_cache_zone is a configuration error. */
+#define NGX_OIC_CACHE_MIN_SIZE  (8 * ngx_pagesize)
+
+ngx_oic_cache_t *ngx_oic_cache_create_ctx(ngx_pool_t *pool);
+ngx_int_t ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+
+typedef struct {
+    uint32_t       gen;          /* a waiter: the generation waited for; 0: a new request */
+    ngx_msec_t     deadline_ms;  /* an owner's fetch is presumed dead after this */
+    ngx_uint_t     stale_ok;     /* a value past fresh_until is still a HIT */
+    ngx_uint_t     refresh;      /* with stale_ok: a stale HIT also makes the caller owner */
+    uint32_t       have_version; /* the caller holds this version: HIT without a copy */
+} ngx_oic_cache_req_t;
+
+/*
+ * Look key up for a new request (req->gen == 0) or for a waiter:
+ *   HIT    the value is fresh (or, for a waiter, the value its fetch produced);
+ *          with stale_ok, a stale value is a HIT too (res->stale = 1) and, when
+ *          no fetch is in flight and refresh is set, the caller also becomes
+ *          owner: res->gen != 0 then. res->version identifies the value; when
+ *          it equals req->have_version the value is not copied (len 0).
+ *   OWNER  nothing usable: the caller fetches
+ *   WAIT   a fetch by a live owner is in flight (res->gen)
+ *   FAILED (waiters only) the fetch they waited for failed
+ */
+ngx_oic_cache_rc_e ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
+    ngx_oic_cache_req_t *req, ngx_pool_t *pool, ngx_oic_cache_res_t *res);
+
+/*
+ * Become owner of key even though it may be fresh (a forced refresh, e.g.
+ * on an unknown JWKS kid), unless a fetch is in flight or the last one
+ * started less than min_interval seconds ago. Returns OWNER (res->gen set),
+ * WAIT (res->gen set), or NGX_OIC_CACHE_HIT meaning "throttled".
+ */
+ngx_oic_cache_rc_e ngx_oic_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
+    ngx_msec_t deadline_ms, time_t min_interval, ngx_oic_cache_res_t *res);
+
+/* Store a fetched value: served while now < fresh_until, kept until evict_after. */
+void ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
+    ngx_str_t *value, time_t fresh_until, time_t evict_after);
+
+/*
+ * A fetch failed: its waiters get status/error. When keep_value is set and
+ * the entry holds a previous value, that value stays (served stale) and the
+ * entry is considered fresh again until retry_at.
+ */
+void ngx_oic_cache_fail(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
+    ngx_uint_t status, const char *error, ngx_uint_t keep_value,
+    time_t retry_at);
+
+/* Remember a key with no value (e.g. a verified token) until expires. */
+void ngx_oic_cache_mark(ngx_shm_zone_t *zone, u_char *key, time_t expires);
+
+/* 1 when key is marked and not expired. */
+ngx_uint_t ngx_oic_cache_marked(ngx_shm_zone_t *zone, u_char *key);
+
+#endif /* NGX_OIC_CACHE_H */
