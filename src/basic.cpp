@@ -1,0 +1,190 @@
+// oic_auth core: HTTP Basic client credentials (RFC 7617, RFC 6749 2.3.1),
+// form encoding, cache keys and hashing. C API declared in include/oic_auth.h.
+#include "oic_auth.h"
+#include "util.hpp"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace {
+
+constexpr size_t kMaxDecodedCreds = 4096;  // "id:secret" after base64 decoding
+// The longest base64 text that can decode to kMaxDecodedCreds bytes.
+constexpr size_t kMaxEncodedCreds = (kMaxDecodedCreds + 2) / 3 * 4;
+
+std::string_view view(const char *p, size_t n) {
+    return p ? std::string_view(p, n) : std::string_view();
+}
+
+bool is_ws(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+bool has_control(std::string_view s) {
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
+// 8-byte big-endian length, then the bytes.
+void append_field(std::string &buf, std::string_view f) {
+    uint64_t n = f.size();
+    for (int shift = 56; shift >= 0; shift -= 8) buf += char((n >> shift) & 0xff);
+    buf.append(f.data(), f.size());
+}
+
+// A key no other input can produce: used when hashing fails, so that a
+// failure gives a cache miss, never a hit on someone else's entry.
+void unmatchable_key(unsigned char out[OIC_KEY_LEN]) {
+    if (RAND_bytes(out, OIC_KEY_LEN) != 1) std::memset(out, 0xff, OIC_KEY_LEN);
+}
+
+oic_basic_rc_t parse_basic(std::string_view hdr, oic_basic_creds_t *out) {
+    hdr = trim(hdr);
+    static constexpr std::string_view kScheme = "basic";
+    if (!oic::iequals(hdr.substr(0, kScheme.size()), kScheme)) return OIC_BASIC_NONE;
+    std::string_view rest = hdr.substr(kScheme.size());
+    if (rest.empty()) return OIC_BASIC_MALFORMED;  // "Basic" with no credentials
+    // Another scheme that merely starts with "Basic" ("BasicX ...") is not ours;
+    // "Basic" followed by any other separator (HTAB, ',') is a broken Basic header.
+    char sep = rest.front();
+    bool tchar = (sep >= 'A' && sep <= 'Z') || (sep >= 'a' && sep <= 'z') ||
+                 (sep >= '0' && sep <= '9') ||
+                 std::string_view("!#$%&'*+-.^_`|~").find(sep) != std::string_view::npos;
+    if (tchar) return OIC_BASIC_NONE;
+    if (sep != ' ') return OIC_BASIC_MALFORMED;
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+
+    // (the length guard only spares decoding a huge header; the decoded size is what counts)
+    if (rest.empty() || rest.size() > kMaxEncodedCreds) return OIC_BASIC_MALFORMED;
+    auto pair = oic::b64_decode(rest);
+    if (!pair || pair->size() > kMaxDecodedCreds) return OIC_BASIC_MALFORMED;
+
+    // RFC 6749 2.3.1: both sides were form-urlencoded, so the first ':' is the
+    // separator; a raw ':' later on belongs to the secret (lax clients).
+    size_t colon = pair->find(':');
+    if (colon == std::string::npos) return OIC_BASIC_MALFORMED;
+    auto id = oic::form_decode(std::string_view(*pair).substr(0, colon));
+    auto secret = oic::form_decode(std::string_view(*pair).substr(colon + 1));
+    // Control bytes (raw, or %-encoded like %00) are refused after decoding.
+    if (!id || !secret || id->empty() || has_control(*id) || has_control(*secret))
+        return OIC_BASIC_MALFORMED;
+
+    out->client_id = oic::dup_c(*id);
+    out->secret = oic::dup_c(*secret);
+    if (!out->client_id || !out->secret) {
+        oic_basic_creds_free(out);
+        return OIC_BASIC_MALFORMED;
+    }
+    out->client_id_len = id->size();
+    out->secret_len = secret->size();
+    return OIC_BASIC_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+void oic_free(void *p) { std::free(p); }
+
+oic_basic_rc_t oic_basic_parse(const char *hdr, size_t len, oic_basic_creds_t *out) {
+    if (!out) return OIC_BASIC_MALFORMED;
+    *out = oic_basic_creds_t{};
+    if (!hdr) return OIC_BASIC_NONE;
+    try {
+        return parse_basic(std::string_view(hdr, len), out);
+    } catch (...) {
+        oic_basic_creds_free(out);
+        return OIC_BASIC_MALFORMED;
+    }
+}
+
+void oic_basic_creds_free(oic_basic_creds_t *c) {
+    if (!c) return;
+    std::free(c->client_id);
+    std::free(c->secret);
+    *c = oic_basic_creds_t{};
+}
+
+char *oic_basic_header(const char *id, size_t id_len, const char *secret, size_t secret_len) {
+    try {
+        std::string pair = oic::form_encode(view(id, id_len)) + ":" +
+                           oic::form_encode(view(secret, secret_len));
+        return oic::dup_c("Basic " + oic::b64_encode(pair));
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+char *oic_form_encode(const char *s, size_t len) {
+    try {
+        return oic::dup_c(oic::form_encode(view(s, len)));
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+char *oic_form_body(const char *const *names, const oic_str_t *values, size_t n) {
+    if (n && (!names || !values)) return nullptr;
+    try {
+        std::string body;
+        for (size_t i = 0; i < n; i++) {
+            if (!names[i] || !values[i].data) continue;
+            if (!body.empty()) body += '&';
+            body += oic::form_encode(names[i]);  // a no-op for names like grant_type
+            body += '=';
+            body += oic::form_encode(std::string_view(values[i].data, values[i].len));
+        }
+        return oic::dup_c(body);
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+// SHA-256( len64(tag) tag  len64(f1) f1 ... ), lengths as 8-byte big-endian:
+// the encoding is prefix-free, so different (tag, fields) never share an input.
+void oic_cache_key(const char *tag, const oic_str_t *fields, size_t n,
+                   unsigned char out[OIC_KEY_LEN]) {
+    bool valid = !(n && !fields);
+    for (size_t i = 0; valid && i < n; i++)
+        if (!fields[i].data && fields[i].len) valid = false;
+    if (!valid) {
+        unmatchable_key(out);
+        return;
+    }
+    try {
+        std::string buf;
+        append_field(buf, tag ? std::string_view(tag) : std::string_view());
+        for (size_t i = 0; i < n; i++) append_field(buf, view(fields[i].data, fields[i].len));
+        oic_sha256(buf.data(), buf.size(), out);
+    } catch (...) {
+        unmatchable_key(out);
+    }
+}
+
+void oic_sha256(const void *data, size_t len, unsigned char out[OIC_KEY_LEN]) {
+    static const unsigned char empty = 0;
+    SHA256(data ? static_cast<const unsigned char *>(data) : &empty, data ? len : 0, out);
+}
+
+void oic_hex(const unsigned char *key, size_t n, char *buf) {
+    static const char digits[] = "0123456789abcdef";
+    if (!buf) return;
+    size_t j = 0;
+    for (size_t i = 0; key && i < n; i++) {
+        buf[j++] = digits[key[i] >> 4];
+        buf[j++] = digits[key[i] & 15];
+    }
+    buf[j] = '\0';
+}
+
+}  // extern "C"
