@@ -66,6 +66,22 @@ char *oic_form_encode(const char *s, size_t len);
  */
 char *oic_form_body(const char *const *names, const oic_str_t *values, size_t n);
 
+/* ---- Bearer credentials (RFC 6750 2.1) ---- */
+
+typedef enum {
+    OIC_BEARER_OK = 0,
+    OIC_BEARER_NONE,        /* no header, or a scheme other than Bearer */
+    OIC_BEARER_MALFORMED    /* Bearer, but no token, two tokens, or characters outside b64token */
+} oic_bearer_rc_t;
+
+/*
+ * Parse an Authorization header value "Bearer <b64token>". The scheme is
+ * case-insensitive; surrounding spaces are tolerated. On OIC_BEARER_OK,
+ * *off and *tok_len locate the token inside hdr (nothing is allocated).
+ */
+oic_bearer_rc_t oic_bearer_parse(const char *hdr, size_t len, size_t *off,
+                                 size_t *tok_len);
+
 /* ---- hashing ---- */
 
 /*

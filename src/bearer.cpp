@@ -1,0 +1,57 @@
+// Bearer credentials in an Authorization header (RFC 6750 section 2.1).
+#include "oic_auth.h"
+#include "util.hpp"
+
+#include <string_view>
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+bool is_b64token(std::string_view t) {
+    size_t i = 0;
+    for (; i < t.size(); i++) {
+        char c = t[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+        if (!ok) break;
+    }
+    if (i == 0) return false;
+    for (; i < t.size(); i++) {
+        if (t[i] != '=') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+extern "C" oic_bearer_rc_t oic_bearer_parse(const char *hdr, size_t len, size_t *off,
+                                            size_t *tok_len) {
+    try {
+        if (hdr == nullptr || off == nullptr || tok_len == nullptr) return OIC_BEARER_NONE;
+        std::string_view h(hdr, len);
+        size_t b = 0, e = h.size();
+        while (b < e && is_space(h[b])) b++;
+        while (e > b && is_space(h[e - 1])) e--;
+        h = h.substr(b, e - b);
+
+        constexpr std::string_view scheme = "Bearer";
+        if (h.size() < scheme.size() || !oic::iequals(h.substr(0, scheme.size()), scheme)) {
+            return OIC_BEARER_NONE;
+        }
+        if (h.size() == scheme.size()) return OIC_BEARER_MALFORMED;  // "Bearer" alone
+        if (!is_space(h[scheme.size()])) return OIC_BEARER_NONE;     // "Bearerx ..."
+
+        size_t t = scheme.size();
+        while (t < h.size() && h[t] == ' ') t++;
+        std::string_view token = h.substr(t);
+        if (!is_b64token(token)) return OIC_BEARER_MALFORMED;       // empty, two tokens, bad chars
+
+        *off = b + t;
+        *tok_len = token.size();
+        return OIC_BEARER_OK;
+    } catch (...) {
+        return OIC_BEARER_MALFORMED;
+    }
+}
