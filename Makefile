@@ -24,7 +24,7 @@ UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 LIBS        := -lcrypto -ljansson -lstdc++
 
-.PHONY: all module unit test integration run deps certs clean
+.PHONY: all module unit test integration run stop deps certs clean
 
 all: module
 
@@ -118,3 +118,6 @@ test: deps
 run: deps
 	$(MAKE) module certs
 	bash t/demo.sh
+
+stop:
+	bash t/demo-stop.sh
