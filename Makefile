@@ -121,3 +121,5 @@ run: deps
 
 stop:
 	bash t/demo-stop.sh
+
+.SECONDARY:

@@ -34,9 +34,14 @@ typedef struct oic_jwks_s oic_jwks_t;
 #define OIC_JWKS_MAX_BYTES (512 * 1024)
 
 /*
- * Parse a JWKS document ({"keys":[...]}) or a PEM public key / certificate.
- * Keys that cannot be used (unknown kty, use != sig, bad numbers, HMAC "oct")
- * are skipped; a document with no usable key is an error (NULL, err set).
+ * Parse a JWKS document ({"keys":[...]}, at most 64 entries), a single JWK object,
+ * or PEM text (every PUBLIC KEY / RSA PUBLIC KEY / CERTIFICATE block becomes a key
+ * without kid and alg; other blocks are ignored). Keys are imported once, here.
+ * Usable: kty RSA (>= 2048 bits) or EC (P-256/P-384/P-521, point on the curve);
+ * use, if present, "sig"; key_ops, if present, contains "verify"; alg, if present,
+ * a supported alg that fits kty/crv. Other keys (oct, OKP, enc, bad numbers...)
+ * are skipped; a document with no usable key, invalid JSON (duplicate names,
+ * depth > 2048), or more than OIC_JWKS_MAX_BYTES is an error (NULL, err set).
  */
 oic_jwks_t *oic_jwks_parse(const char *data, size_t len, char *err, size_t errlen);
 void oic_jwks_free(oic_jwks_t *ks);
@@ -70,50 +75,87 @@ typedef struct {
     const oic_str_t *scope_claims; size_t n_scope_claims; /* e.g. scope scp roles */
 } oic_jwt_policy_t;
 
-/* Split, base64url-decode and parse; checks alg against algorithms, rejects crit. */
+/*
+ * Split, base64url-decode (strict: no padding) and parse; checks alg against
+ * algorithms, rejects crit. kid, if present, must be a string of <= 256 bytes
+ * (else MALFORMED). jku, x5u, jwk, x5c are ignored. An empty signature decodes
+ * (verify then answers BAD_SIGNATURE). *out is NULL unless OIC_JWT_OK.
+ */
 oic_jwt_rc_t oic_jwt_decode(const char *token, size_t len, unsigned algorithms,
                             oic_jwt_t **out, char *err, size_t errlen);
 void oic_jwt_free(oic_jwt_t *jwt);
 
-/* Verify the signature with the key set (kid lookup; no kid -> only if exactly one usable key). */
+/*
+ * Verify the signature with the key set. Candidates: the keys whose kid equals the
+ * token's kid (none -> UNKNOWN_KID); without a kid in the token -- or when the set
+ * holds only kid-less keys (PEM) -- the single key whose kty/curve fits the alg
+ * (zero or several -> UNKNOWN_KID). A candidate whose kty/curve or JWK alg does
+ * not fit the header alg is never used (BAD_SIGNATURE "key does not fit alg").
+ * No key import happens here. NULL or empty keys -> UNKNOWN_KID.
+ */
 oic_jwt_rc_t oic_jwt_verify(const oic_jwt_t *jwt, const oic_jwks_t *keys,
                             char *err, size_t errlen);
 
-/* iss, aud, exp (required), nbf, iat against now (unix seconds, may be fractional in token). */
+/*
+ * Checks, in this order: aud (string or array; n_audiences == 0 or policy NULL ->
+ * BAD_AUDIENCE), iss (if n_issuers > 0; byte-exact), exp (required number ->
+ * BAD_CLAIM; now > exp + leeway -> EXPIRED), nbf (now + leeway < nbf ->
+ * NOT_YET_VALID), iat (iat > now + leeway -> NOT_YET_VALID). NumericDates may be
+ * fractional; a negative leeway counts as 0. Does not verify the signature.
+ */
 oic_jwt_rc_t oic_jwt_check_claims(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy,
                                   long long now, char *err, size_t errlen);
 
-/* 1 when the token's scopes (from policy->scope_claims) satisfy required (any or all). */
+/*
+ * 1 when the token's scopes satisfy required (any or all); n_required == 0 -> 1.
+ * Scopes come from policy->scope_claims: a string claim is split on spaces, an
+ * array contributes its string elements as they are.
+ */
 int oic_jwt_has_scopes(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy,
                        const oic_str_t *required, size_t n_required, int match_all);
 
-/* exp as integer seconds (floor), or -1. */
+/* exp as integer seconds (floor), or -1 when absent, not a number or negative. */
 long long oic_jwt_exp(const oic_jwt_t *jwt);
 
-/* A top-level claim: strings as is, numbers as text, booleans true/false, arrays space-joined; NULL if absent or an object. */
+/*
+ * A top-level claim: strings as is, integers in decimal, reals in the shortest
+ * %.15g..%.17g form that reads back exactly (1.5, 1700000000.75, 1e+21),
+ * booleans true/false, arrays: their scalar elements space-joined (nested
+ * arrays/objects/null skipped); NULL if absent, null or an object.
+ */
 char *oic_jwt_claim(const oic_jwt_t *jwt, const char *name, size_t name_len);
 
-/* The token's scopes from the scope claims, space-separated, de-duplicated in order. */
+/* The token's scopes from the scope claims, space-separated, de-duplicated in order; "" if none. */
 char *oic_jwt_scopes(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy);
 
-/* First present string claim among names (e.g. upn preferred_username unique_name); NULL if none. */
+/* First present non-empty string claim among names (e.g. upn preferred_username unique_name); NULL if none. */
 char *oic_jwt_first_claim(const oic_jwt_t *jwt, const oic_str_t *names, size_t n);
 
 /* ---- user assertion (RFC 7523) ---- */
 
 typedef struct oic_signer_s oic_signer_t;
 
-/* Load an unencrypted PEM RSA private key and, optionally, its PEM certificate (for x5t). */
+/*
+ * Load an unencrypted PEM RSA private key (PKCS#8 or PKCS#1, >= 2048 bits) and,
+ * optionally (cert_path NULL or ""), its PEM certificate, whose public key must
+ * match (x5t = base64url(SHA-1(cert DER))). Errors name the file and the reason
+ * (strerror, "encrypted", "not an RSA key", "does not match the private key").
+ */
 oic_signer_t *oic_signer_load(const char *key_path, const char *cert_path,
                               char *err, size_t errlen);
 void oic_signer_free(oic_signer_t *s);
 
-/* header {alg RS256, typ JWT, kid, x5t?}; claims {sub, iss, aud, iat, exp, jti}. */
+/*
+ * header {alg RS256, typ JWT, kid?, x5t?}; claims {sub, iss, aud, iat: now,
+ * exp: now + lifetime, jti: base64url of 16 random bytes}, RS256 (PKCS#1 v1.5).
+ * kid may be NULL/"" only when the signer has a certificate (x5t); iss, sub, aud
+ * must be non-empty UTF-8; lifetime > 0.
+ */
 char *oic_assertion_mint(const oic_signer_t *s, const char *kid, const char *iss,
                          const char *sub, const char *aud, long long now,
                          long long lifetime, char *err, size_t errlen);
 
-/* Read a secret file (trailing CR/LF stripped); NULL + err on failure or empty. */
+/* Read a secret file (<= 4096 bytes, trailing CR/LF stripped); NULL + err if unreadable, empty, larger, or with a NUL byte. */
 char *oic_read_secret_file(const char *path, char *err, size_t errlen);
 
 #ifdef __cplusplus
