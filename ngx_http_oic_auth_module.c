@@ -1094,6 +1094,12 @@ ngx_http_oic_auth_park(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx,
     ctx->gen = gen;
     ctx->wait_jwks = jwks;
 
+    if (ctx->fetch) {
+        /* ngx_http_oic_auth_fetch() made it a waiter already: linking it
+         * twice would leave a dangling link once the client goes away */
+        goto parked;
+    }
+
     for (q = ngx_queue_head(&ngx_http_oic_auth_fetches);
          q != ngx_queue_sentinel(&ngx_http_oic_auth_fetches);
          q = ngx_queue_next(q))
@@ -1880,13 +1886,15 @@ ngx_http_oic_auth_set_str(ngx_pool_t *pool, ngx_str_t *dst, const char *src,
     size_t len)
 {
     dst->len = 0;
-    dst->data = ngx_pnalloc(pool, len ? len : 1);
+    dst->data = ngx_pnalloc(pool, len + 1);
 
     if (dst->data == NULL) {
         return NGX_ERROR;
     }
 
+    /* NUL-terminated too: the core takes C strings */
     ngx_memcpy(dst->data, src, len);
+    dst->data[len] = '\0';
     dst->len = len;
 
     return NGX_OK;
@@ -2687,6 +2695,14 @@ ngx_http_oic_auth_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             len = p - host;
+        }
+
+        /* userinfo hides the real host: "http://127.0.0.1:80@example.com/" */
+        for (p = host; p < last && *p != '/' && *p != '?' && *p != '#'; p++) {
+            if (*p == '@') {
+                len = 0;
+                break;
+            }
         }
 
         if (!((len == 5 && ngx_strncmp(host, "[::1]", 5) == 0)
