@@ -36,6 +36,7 @@
 #define NGX_HTTP_OIC_AUTH_KID_INTERVAL    60    /* s between unknown-kid refetches */
 #define NGX_HTTP_OIC_AUTH_JWKS_RETRY      60    /* s after a failed JWKS refresh */
 #define NGX_HTTP_OIC_AUTH_JWKS_KEEP       (30 * 86400)
+#define NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY 5     /* s: no keys at all */
 
 
 typedef struct {
@@ -835,7 +836,8 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
             {
                 ngx_oic_cache_fail(lcf->zone, lcf->jwks_key, res.gen,
                                    NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
-                                   1, ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_RETRY);
+                                   ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
+                                   ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
                 return ngx_http_oic_auth_invalid_token(r, ctx,
                                                        "invalid_token", err);
             }
@@ -911,6 +913,7 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
     req.deadline_ms = lcf->timeout + 1000;
     req.stale_ok = 1;
     req.refresh = 1;
+    req.fail_fast = 1;
     req.have_version = ks->keys ? ks->version : 0;
 
     rc = ngx_oic_cache_acquire(lcf->zone, lcf->jwks_key, &req, r->pool, &res);
@@ -957,7 +960,8 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
         {
             ngx_oic_cache_fail(lcf->zone, lcf->jwks_key, res.gen,
                                NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
-                               1, ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_RETRY);
+                               ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
+                               ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
             return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_GATEWAY,
                                           "jwks_unavailable");
         }
@@ -966,6 +970,13 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
 
     case NGX_OIC_CACHE_WAIT:
         return ngx_http_oic_auth_park(r, ctx, lcf->jwks_key, res.gen, 1);
+
+    case NGX_OIC_CACHE_FAILED:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oic_auth: no keys: \"%V\" failed less than %d s ago",
+                      &lcf->jwks_uri, NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+        return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_GATEWAY,
+                                      "jwks_unavailable");
 
     default:
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -1493,10 +1504,14 @@ ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
                       "keys, if any", fetch->who, err);
 
         ngx_oic_cache_fail(fetch->zone, fetch->key, fetch->gen,
-                           NGX_HTTP_BAD_GATEWAY, "jwks_unavailable", 1,
-                           now + NGX_HTTP_OIC_AUTH_JWKS_RETRY);
+                           NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
+                           now + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
+                           now + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
 
-        /* the waiters look again: old keys may still be there */
+        /*
+         * the waiters look again: old keys may still be there; without
+         * them, new requests fail fast until the retry time
+         */
         status = NGX_OK;
     }
 
@@ -1599,7 +1614,7 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
                       "in time, fetching again");
         ngx_oic_cache_fail(lcf->zone, ctx->wait_key, res.gen,
                            NGX_HTTP_BAD_GATEWAY, "iam_unavailable",
-                           ctx->wait_jwks, ngx_time());
+                           ctx->wait_jwks ? ngx_time() : 0, 0);
         ctx->state = NGX_HTTP_OIC_AUTH_RETRY;
 
     } else if (ctx->wait_jwks) {

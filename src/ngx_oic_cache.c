@@ -352,6 +352,15 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
         }
     }
 
+    if (req->fail_fast && n->result == NGX_OIC_RESULT_FAILED
+        && now < n->fresh_until && !ngx_oic_cache_fetch_alive(n))
+    {
+        res->status = n->status;
+        ngx_memcpy(res->error, n->error, sizeof(res->error));
+        rc = NGX_OIC_CACHE_FAILED;
+        goto done;
+    }
+
     if (gen && n->fetching && n->gen == gen && ngx_oic_cache_fetch_alive(n)) {
         res->gen = gen;
         rc = NGX_OIC_CACHE_WAIT;
@@ -517,8 +526,8 @@ done:
 
 void
 ngx_oic_cache_fail(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
-    ngx_uint_t status, const char *error, ngx_uint_t keep_value,
-    time_t retry_at)
+    ngx_uint_t status, const char *error, time_t stale_retry,
+    time_t fail_retry)
 {
     ngx_oic_cache_t       *cache = zone->data;
     ngx_oic_cache_node_t  *n;
@@ -530,10 +539,10 @@ ngx_oic_cache_fail(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
         goto done;
     }
 
-    if (keep_value && n->has_value) {
+    if (stale_retry && n->has_value) {
         /* keep serving the last good value; retry later */
         n->result = NGX_OIC_RESULT_READY;
-        n->fresh_until = retry_at;
+        n->fresh_until = stale_retry;
         goto done;
     }
 
@@ -542,8 +551,8 @@ ngx_oic_cache_fail(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
     n->result = NGX_OIC_RESULT_FAILED;
     n->status = status;
     ngx_cpystrn(n->error, (u_char *) error, sizeof(n->error));
-    n->fresh_until = 0;
-    n->evict_after = ngx_time() + 60;
+    n->fresh_until = fail_retry;
+    n->evict_after = ngx_max(fail_retry, ngx_time() + 60);
 
 done:
 

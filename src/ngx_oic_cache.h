@@ -47,6 +47,7 @@ typedef struct {
     ngx_uint_t     stale_ok;     /* a value past fresh_until is still a HIT */
     ngx_uint_t     refresh;      /* with stale_ok: a stale HIT also makes the caller owner */
     uint32_t       have_version; /* the caller holds this version: HIT without a copy */
+    ngx_uint_t     fail_fast;    /* a recent failure (before its retry time) is FAILED */
 } ngx_oic_cache_req_t;
 
 /*
@@ -77,13 +78,14 @@ void ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
     ngx_str_t *value, time_t fresh_until, time_t evict_after);
 
 /*
- * A fetch failed: its waiters get status/error. When keep_value is set and
- * the entry holds a previous value, that value stays (served stale) and the
- * entry is considered fresh again until retry_at.
+ * A fetch failed: its waiters get status/error. With stale_retry set and a
+ * previous value in the entry, that value stays (served stale) and counts as
+ * fresh until stale_retry. Otherwise the entry fails: until fail_retry, new
+ * requests that ask for fail_fast get FAILED instead of starting a fetch.
  */
 void ngx_oic_cache_fail(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
-    ngx_uint_t status, const char *error, ngx_uint_t keep_value,
-    time_t retry_at);
+    ngx_uint_t status, const char *error, time_t stale_retry,
+    time_t fail_retry);
 
 /* Remember a key with no value (e.g. a verified token) until expires. */
 void ngx_oic_cache_mark(ngx_shm_zone_t *zone, u_char *key, time_t expires);
