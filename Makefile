@@ -106,6 +106,7 @@ $(CERTS)/ca.pem: t/mock/gen-certs.sh
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo "-I t/lib")
 
 integration: $(MODULE) certs
+	NGINX_BIN=$(NGINX_BIN) bash t/conf-examples.sh
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
 	  prove $(PROVE_INC) -r t/*.t
 
