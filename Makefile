@@ -107,6 +107,7 @@ PROVE_INC := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo "-I t/l
 
 integration: $(MODULE) certs
 	NGINX_BIN=$(NGINX_BIN) bash t/conf-examples.sh
+	NGINX_BIN=$(NGINX_BIN) bash t/reload.sh
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
 	  prove $(PROVE_INC) -r t/*.t
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# `nginx -s reload` keeps the token zone's content: a token cached before the
+# reload is served after it by the new workers without an IAM call; a changed
+# zone size is a new zone. Real nginx (master + 2 workers), the mock IAM and OIC.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+work=$(mktemp -d)
+mkdir -p "$work/conf" "$work/logs"
+mock_pid=
+cleanup() {
+    [ -f "$work/logs/nginx.pid" ] && kill -QUIT "$(cat "$work/logs/nginx.pid")" 2>/dev/null
+    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null
+    sleep 0.3; rm -rf "$work"
+}
+trap cleanup EXIT
+
+node "$top/t/mock/idp.js" --certs "$top/build/certs" >"$work/ports" 2>"$work/mock.log" &
+mock_pid=$!
+for _ in $(seq 100); do [ -s "$work/ports" ] && break; sleep 0.1; done
+iam=$(sed -E 's/.*"iam":([0-9]+).*/\1/' "$work/ports")
+oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' "$work/ports")
+port=${RELOAD_TEST_PORT:-19311}
+scope='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all'
+
+write_conf() {   # $1: zone size
+    cat >"$work/conf/nginx.conf" <<CONF
+load_module $top/build/ngx_http_oic_auth_module.so;
+pid logs/nginx.pid;
+error_log logs/error.log info;
+worker_processes 2;
+events { worker_connections 256; }
+http {
+    access_log off;
+    oic_auth_cache_zone tokens:$1;
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            oic_auth basic;
+            oic_auth_cache tokens;
+            oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
+            oic_auth_scope "$scope";
+            add_header X-Cache \$oic_auth_cache_status always;
+            proxy_pass http://127.0.0.1:$oic;
+        }
+    }
+}
+CONF
+}
+
+pass=0 fail=0
+check() {   # name, expected, actual
+    if [ "$2" = "$3" ]; then echo "ok - $1"; pass=$((pass + 1));
+    else echo "not ok - $1: expected '$2', got '$3'"; fail=$((fail + 1)); fi
+}
+cache() { curl -s -o /dev/null -w '%{http_code} ' -D - -u app3:"$secret" "http://127.0.0.1:$port/x" | tr -d '\r' | awk '/^X-Cache:/ {c=$2} END {print c}'; }
+calls() { curl -s "http://127.0.0.1:$iam/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.by_client.app3||0)))'; }
+workers() { pgrep -P "$(cat "$work/logs/nginx.pid")" | sort | tr '\n' ' '; }
+
+secret=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="app3").secret)' "$top/t/mock/clients.json")
+
+write_conf 1m
+"$nginx_bin" -p "$work" -c conf/nginx.conf -e logs/error.log || { echo "nginx did not start"; exit 1; }
+sleep 0.3
+check "first request fetches" MISS "$(cache)"
+check "second request is a hit" HIT "$(cache)"
+check "one IAM call" 1 "$(calls)"
+
+old=$(workers)
+kill -HUP "$(cat "$work/logs/nginx.pid")"
+for _ in $(seq 50); do sleep 0.1; new=$(workers); [ "$new" != "$old" ] && [ -n "$new" ] && ! grep -q "${old%% *}" <<<"$new" && break; done
+sleep 0.3
+check "workers replaced by the reload" yes "$([ "$(workers)" != "$old" ] && echo yes || echo no)"
+check "after reload: still a hit" HIT "$(cache)"
+check "after reload: no new IAM call" 1 "$(calls)"
+
+write_conf 2m
+kill -HUP "$(cat "$work/logs/nginx.pid")"
+sleep 1
+check "a resized zone starts empty" MISS "$(cache)"
+check "a resized zone calls IAM again" 2 "$(calls)"
+check "no alerts in the error log" 0 "$(grep -c -E '\[(alert|crit|emerg)\]' "$work/logs/error.log")"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
