@@ -68,10 +68,10 @@ endif
 $(MODULE): $(NGX_BUILD)/.configured $(MODULE_SRCS)
 ifeq ($(NGINX_SRC),)
 	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_oic_auth_module.so $@
+	cp $(NGX_BUILD)/objs/ngx_http_oic_auth_module.so $@.tmp && mv -f $@.tmp $@
 else
 	$(MAKE) -C $(NGINX_SRC) -f $(NGX_BUILD)/Makefile modules
-	cp $(NGX_BUILD)/ngx_http_oic_auth_module.so $@
+	cp $(NGX_BUILD)/ngx_http_oic_auth_module.so $@.tmp && mv -f $@.tmp $@
 endif
 
 module: $(MODULE)
