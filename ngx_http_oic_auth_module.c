@@ -782,7 +782,7 @@ static ngx_int_t
 ngx_http_oic_auth_verify(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
 {
-    char                 err[256];
+    char                 err[256], *why;
     time_t               exp;
     u_char               vkey[NGX_OIC_KEY_LEN];
     ngx_int_t            rc;
@@ -817,8 +817,19 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
 
     jrc = oic_jwt_verify(ctx->jwt, keys, err, sizeof(err));
 
-    if (jrc == OIC_JWT_UNKNOWN_KID && lcf->jwks_uri.len && !ctx->kid_refreshed) {
+    /*
+     * a new key: an unknown kid (Entra), or a known kid whose key changed
+     * (OCI IAM keeps kid SIGNING_KEY across rotations): one refetch, under
+     * the same throttle
+     */
+
+    if ((jrc == OIC_JWT_UNKNOWN_KID || jrc == OIC_JWT_BAD_SIGNATURE)
+        && lcf->jwks_uri.len && !ctx->kid_refreshed)
+    {
         ctx->kid_refreshed = 1;
+
+        why = (jrc == OIC_JWT_UNKNOWN_KID)
+              ? "unknown key id" : "signature does not verify";
 
         crc = ngx_oic_cache_refresh(lcf->zone, lcf->jwks_key,
                                     lcf->timeout + 1000,
@@ -826,8 +837,8 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
 
         if (crc == NGX_OIC_CACHE_OWNER || crc == NGX_OIC_CACHE_WAIT) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "oic_auth: unknown key id, refreshing \"%V\"",
-                          &lcf->jwks_uri);
+                          "oic_auth: %s, refreshing \"%V\"",
+                          why, &lcf->jwks_uri);
 
             if (crc == NGX_OIC_CACHE_OWNER
                 && ngx_http_oic_auth_fetch(r, lcf, ctx, lcf->zone,
@@ -846,8 +857,8 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
         }
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "oic_auth: unknown key id, \"%V\" was fetched less "
-                      "than %d s ago", &lcf->jwks_uri,
+                      "oic_auth: %s, \"%V\" was fetched less "
+                      "than %d s ago", why, &lcf->jwks_uri,
                       NGX_HTTP_OIC_AUTH_KID_INTERVAL);
     }
 
@@ -2202,6 +2213,28 @@ ngx_http_oic_auth_default_list(ngx_conf_t *cf, ngx_str_t *names, ngx_uint_t n)
 }
 
 
+/* The realm goes into a quoted-string: no quotes, backslashes, controls. */
+static ngx_int_t
+ngx_http_oic_auth_check_realm(ngx_conf_t *cf, ngx_str_t *realm)
+{
+    size_t  i;
+
+    for (i = 0; i < realm->len; i++) {
+        if (realm->data[i] == '"' || realm->data[i] == '\\'
+            || realm->data[i] < 0x20 || realm->data[i] == 0x7f)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"oic_auth_realm\" \"%V\": quotes, "
+                               "backslashes and control characters are not "
+                               "allowed", realm);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
@@ -2218,6 +2251,10 @@ ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->ssl_trusted_certificate,
                              prev->ssl_trusted_certificate, "");
     ngx_conf_merge_str_value(conf->realm, prev->realm, "oic");
+
+    if (ngx_http_oic_auth_check_realm(cf, &conf->realm) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (ngx_http_oic_auth_merge_bearer(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
@@ -2513,6 +2550,16 @@ ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
                            "\"oic_auth exchange\" with the jwt_bearer grant "
                            "requires \"oic_auth_assertion_key\" and "
                            "\"oic_auth_assertion_kid\"");
+        return NGX_CONF_ERROR;
+    }
+
+    /* the core refuses to mint with it: every request would get 502 */
+    if (conf->exchange_grant == NGX_HTTP_OIC_AUTH_GRANT_JWT_BEARER
+        && conf->assertion_lifetime <= 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"oic_auth_assertion_lifetime\" must be greater "
+                           "than 0");
         return NGX_CONF_ERROR;
     }
 

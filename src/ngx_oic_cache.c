@@ -41,6 +41,7 @@ typedef struct {
     time_t               fresh_until;
     time_t               evict_after;
     time_t               last_fetch;
+    time_t               last_refresh;  /* last forced refresh started */
 
     ngx_uint_t           status;
     u_char               error[32];
@@ -426,6 +427,7 @@ ngx_oic_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
         }
 
         ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+        n->last_refresh = n->last_fetch;
         rc = NGX_OIC_CACHE_OWNER;
         goto done;
     }
@@ -438,12 +440,19 @@ ngx_oic_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
         goto done;
     }
 
-    if (n->last_fetch && ngx_time() - n->last_fetch < min_interval) {
+    /*
+     * throttled by the last forced refresh only: the regular fetch that
+     * filled the entry (first use, background refresh) must not delay the
+     * first refetch for a new kid
+     */
+
+    if (n->last_refresh && ngx_time() - n->last_refresh < min_interval) {
         rc = NGX_OIC_CACHE_HIT;
         goto done;
     }
 
     ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+    n->last_refresh = n->last_fetch;
     rc = NGX_OIC_CACHE_OWNER;
 
 done:

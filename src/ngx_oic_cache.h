@@ -66,9 +66,10 @@ ngx_oic_cache_rc_e ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
 
 /*
  * Become owner of key even though it may be fresh (a forced refresh, e.g.
- * on an unknown JWKS kid), unless a fetch is in flight or the last one
- * started less than min_interval seconds ago. Returns OWNER (res->gen set),
- * WAIT (res->gen set), or NGX_OIC_CACHE_HIT meaning "throttled".
+ * on an unknown JWKS kid), unless a fetch is in flight or the last forced
+ * refresh started less than min_interval seconds ago (regular fetches do
+ * not count). Returns OWNER (res->gen set), WAIT (res->gen set), or
+ * NGX_OIC_CACHE_HIT meaning "throttled".
  */
 ngx_oic_cache_rc_e ngx_oic_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
     ngx_msec_t deadline_ms, time_t min_interval, ngx_oic_cache_res_t *res);
