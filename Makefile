@@ -24,7 +24,7 @@ UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 LIBS        := -lcrypto -ljansson -lstdc++
 
-.PHONY: all module unit test integration run stop deps certs clean
+.PHONY: all module unit test integration run stop deps certs clean asan
 
 all: module
 
@@ -125,3 +125,22 @@ stop:
 	bash t/demo-stop.sh
 
 .SECONDARY:
+
+# ---- sanitizers: nginx and the module built with ASan + UBSan from an upstream tree ----
+#   make asan NGINX_SRC=/path/to/nginx-1.22.1
+ASAN_DIR := $(BUILD)/asan
+asan: certs
+	@test -n "$(NGINX_SRC)" || { echo "usage: make asan NGINX_SRC=/path/to/nginx-x.y.z"; exit 1; }
+	rm -f $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.*
+	cd $(NGINX_SRC) && ./configure --with-compat --with-debug --with-http_ssl_module --with-threads \
+	  --builddir=$(ASAN_DIR) --add-dynamic-module=$(TOP) \
+	  --with-cc-opt='-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g' \
+	  --with-ld-opt='-fsanitize=address,undefined' > $(BUILD)/asan-configure.log
+	$(MAKE) -C $(NGINX_SRC) -f $(ASAN_DIR)/Makefile
+	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(ASAN_DIR)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_DIR)/ubsan \
+	TEST_NGINX_BINARY=$(ASAN_DIR)/nginx TEST_NGINX_MODULE=$(ASAN_DIR)/ngx_http_oic_auth_module.so \
+	  prove $(PROVE_INC) t/*.t
+	@if ls $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.* >/dev/null 2>&1; then \
+	  echo "sanitizer reports:"; cat $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.* 2>/dev/null; exit 1; fi
+	@echo "no sanitizer reports"
