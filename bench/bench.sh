@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# Requests per second of one nginx (2 workers, Debian's /usr/sbin/nginx with
+# build/ngx_http_oic_auth_module.so) for
+#   1. a plain proxy_pass,
+#   2. oic_auth bearer with one repeated token (verified once, then the
+#      verified-token cache),
+#   3. oic_auth bearer with a different token on every request (each one an
+#      RS256 signature verification),
+# all three proxying to a "return 200" server block of the same nginx on
+# another port (keep-alive upstream connections), measured with wrk.
+#
+#   bench/bench.sh                 # wrk -t2 -c32 -d10s for 1 and 2, 20,000 tokens for 3
+#   BENCH_DURATION=5s BENCH_TOKENS=40000 bench/bench.sh
+#
+# Everything runs on 127.0.0.1 and is stopped at exit: the mock Entra ID of
+# t/mock/idp.js (JWKS, and the test-only mint endpoint that pre-mints
+# BENCH_TOKENS distinct tokens into a file) and the nginx under test. Run 3
+# sends each pre-minted token exactly once (each wrk thread its own share)
+# and its rate is measured over the time the tokens took (about 2 s for
+# 20,000 tokens at 10,000/s: raise BENCH_TOKENS for a longer run; the mock
+# mints about 800 tokens/s).
+#
+# Needs: nginx, nodejs, wrk, curl (installed with apt-get when missing).
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+NGINX=${NGINX:-/usr/sbin/nginx}
+MODULE=${MODULE:-$TOP/build/ngx_http_oic_auth_module.so}
+CERTS=$TOP/build/certs
+DURATION=${BENCH_DURATION:-10s}
+THREADS=${BENCH_THREADS:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+TOKENS=${BENCH_TOKENS:-20000}
+TENANT=bench-tenant
+
+need() { command -v "$1" >/dev/null 2>&1; }
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+missing=()
+need wrk || missing+=(wrk)
+need node || missing+=(nodejs)
+need curl || missing+=(curl)
+[ -x "$NGINX" ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]}" >&2
+    $SUDO apt-get install -y "${missing[@]}" >/dev/null
+fi
+[ -f "$MODULE" ] || make -C "$TOP" module >/dev/null
+[ -s "$CERTS/server.pem" ] || bash "$TOP/t/mock/gen-certs.sh" "$CERTS" >/dev/null
+
+WORK=$(mktemp -d /tmp/oic-bench-XXXXXX)
+MOCK_PID=
+NGINX_STARTED=
+
+cleanup() {
+    set +e
+    if [ -n "$NGINX_STARTED" ] && [ -s "$WORK/logs/nginx.pid" ]; then
+        "$NGINX" -p "$WORK/" -c conf/nginx.conf -e "$WORK/logs/error.log" -s quit 2>/dev/null
+        for _ in $(seq 50); do [ -s "$WORK/logs/nginx.pid" ] || break; sleep 0.1; done
+    fi
+    exec 3>&- 2>/dev/null
+    if [ -n "$MOCK_PID" ]; then
+        kill "$MOCK_PID" 2>/dev/null
+        wait "$MOCK_PID" 2>/dev/null
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- the mock IdP (its stdin is our fd 3: it exits when we do)
+
+mkfifo "$WORK/mock.in"
+node "$TOP/t/mock/idp.js" --certs "$CERTS" --exit-on-stdin-eof <"$WORK/mock.in" >"$WORK/mock.out" 2>"$WORK/mock.err" &
+MOCK_PID=$!
+exec 3>"$WORK/mock.in"
+for _ in $(seq 100); do grep -q '"iam"' "$WORK/mock.out" 2>/dev/null && break; sleep 0.1; done
+IAM_PORT=$(sed -n 's/.*"iam":\([0-9]*\).*/\1/p' "$WORK/mock.out")
+[ -n "$IAM_PORT" ] || { echo "the mock IdP did not start:" >&2; cat "$WORK/mock.err" >&2; exit 1; }
+
+# ---- pre-mint the tokens (distinct: every token has its own uti and signature)
+
+cat >"$WORK/mint.js" <<'EOF'
+const http = require('http');
+const [port, n, tid] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
+const conc = 32, agent = new http.Agent({ keepAlive: true, maxSockets: conc });
+let next = 0, done = 0; const out = [];
+function one() {
+  if (next >= n) return;
+  next++;
+  const req = http.request({ host: '127.0.0.1', port, path: `/_test/entra/${tid}/mint`, method: 'POST', agent,
+    headers: { 'Content-Type': 'application/json' } }, (res) => {
+    let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => {
+      if (res.statusCode !== 200) { console.error('mint failed', res.statusCode, b); process.exit(1); }
+      out.push(JSON.parse(b).token);
+      if (++done === n) { process.stdout.write(out.join('\n') + '\n'); agent.destroy(); } else one();
+    });
+  });
+  req.on('error', (e) => { console.error('mint failed', e.message); process.exit(1); });
+  req.end('{}');
+}
+for (let i = 0; i < conc; i++) one();
+EOF
+echo "minting $TOKENS tokens (RS256, mock Entra tenant $TENANT)..." >&2
+node "$WORK/mint.js" "$IAM_PORT" "$((TOKENS + 1))" "$TENANT" >"$WORK/all.txt"
+head -n 1 "$WORK/all.txt" >"$WORK/repeated.txt"
+tail -n +2 "$WORK/all.txt" >"$WORK/tokens.txt"
+[ "$(sort -u "$WORK/tokens.txt" | wc -l)" -eq "$TOKENS" ] || { echo "tokens are not distinct" >&2; exit 1; }
+REPEATED=$(cat "$WORK/repeated.txt")
+
+# ---- nginx: the front server and the "return 200" upstream on two free ports
+
+read -r FRONT_PORT UP_PORT < <(node -e '
+const net = require("net"); const ports = [];
+(function next() {
+  const s = net.createServer().listen(0, "127.0.0.1", () => {
+    ports.push(s.address().port); s.close(() => ports.length < 2 ? next() : console.log(ports.join(" ")));
+  });
+})();')
+
+mkdir -p "$WORK/conf" "$WORK/logs"
+cat >"$WORK/conf/nginx.conf" <<EOF
+load_module $MODULE;
+worker_processes 2;
+pid logs/nginx.pid;
+error_log logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    oic_auth_cache_zone oic:64m;
+
+    upstream backend {
+        server 127.0.0.1:$UP_PORT;
+        keepalive 64;
+    }
+
+    server {
+        listen 127.0.0.1:$UP_PORT;
+        location / { return 200 "ok\n"; }
+    }
+
+    server {
+        listen 127.0.0.1:$FRONT_PORT;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+
+        location /plain {
+            proxy_pass http://backend;
+        }
+
+        location /bearer {
+            oic_auth bearer;
+            oic_auth_cache oic;
+            oic_auth_jwks_uri http://127.0.0.1:$IAM_PORT/$TENANT/discovery/v2.0/keys;
+            oic_auth_issuer https://login.microsoftonline.com/$TENANT/v2.0;
+            oic_auth_audience api://oic-gateway;
+            oic_auth_scopes_required oic_api_HR;
+            proxy_pass http://backend;
+        }
+    }
+}
+EOF
+"$NGINX" -p "$WORK/" -c conf/nginx.conf -e "$WORK/logs/error.log"
+NGINX_STARTED=1
+
+check() {   # check <path> [token]: the answer must be 200 "ok"
+    local out
+    out=$(curl -s -o /dev/null -w '%{http_code}' ${2:+-H "Authorization: Bearer $2"} "http://127.0.0.1:$FRONT_PORT$1")
+    [ "$out" = 200 ] || { echo "GET $1 answered $out" >&2; cat "$WORK/logs/error.log" >&2; exit 1; }
+}
+check /plain
+check /bearer "$REPEATED"            # also fetches the JWKS
+out=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x$REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
+[ "$out" = 401 ] || { echo "a broken token answered $out, not 401" >&2; exit 1; }
+
+# ---- wrk (run 3: see distinct.lua)
+
+cat >"$WORK/distinct.lua" <<'EOF'
+-- Each thread sends its own share of the tokens, each exactly once, and
+-- stops when all of its share is answered. wrk's main thread still sleeps for
+-- the whole -d, so the rate is computed here: answers / (last answer - first
+-- request), over all threads (wall clock through LuaJIT's FFI).
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } oic_bench_ts;
+int clock_gettime(int clk_id, oic_bench_ts *tp);
+]]
+local ts = ffi.new("oic_bench_ts")
+local function now()
+  ffi.C.clock_gettime(1, ts)   -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+
+local threads, counter = {}, 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+tokens, sent, answered, bad, first, last = {}, 0, 0, 0, 0, 0
+function init(args)
+  local n, nthreads = 0, tonumber(args[2])
+  for line in io.lines(args[1]) do
+    if n % nthreads == id then tokens[#tokens + 1] = line end
+    n = n + 1
+  end
+end
+
+function request()
+  local i = sent + 1
+  if i > #tokens then
+    i = #tokens          -- only while stopping: the last token again
+  else
+    sent = i
+  end
+  if first == 0 then first = now() end
+  return wrk.format("GET", "/bearer", { ["Authorization"] = "Bearer " .. tokens[i] })
+end
+
+function response(status, headers, body)
+  if answered < #tokens then
+    answered = answered + 1
+    if status ~= 200 then bad = bad + 1 end
+    last = now()
+    if answered == #tokens then wrk.thread:stop() end
+  end
+end
+
+function done(summary, latency, requests)
+  local n, nbad, t0, t1 = 0, 0, math.huge, 0
+  for _, t in ipairs(threads) do
+    n = n + t:get("answered")
+    nbad = nbad + t:get("bad")
+    if t:get("first") > 0 then t0 = math.min(t0, t:get("first")) end
+    t1 = math.max(t1, t:get("last"))
+  end
+  io.write(string.format("distinct: %d %.3f %.2f %d\n", n, t1 - t0, n / (t1 - t0), nbad))
+end
+EOF
+
+run() {   # run <name> <wrk args...>: prints "rps p50 p99 requests non2xx errors"
+    local name=$1; shift
+    local log="$WORK/wrk-$name.txt"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$log" 2>&1
+    local rps p50 p99 reqs non2xx errs
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$log")
+    p50=$(awk '$1 == "50%" {print $2}' "$log")
+    p99=$(awk '$1 == "99%" {print $2}' "$log")
+    reqs=$(awk '/requests in/ {print $1}' "$log")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$log")
+    errs=$(awk '/Socket errors:/ {print}' "$log")
+    [ -n "$rps" ] || { echo "wrk failed:" >&2; cat "$log" >&2; exit 1; }
+    echo "$rps ${p50:--} ${p99:--} $reqs ${non2xx:-0} ${errs:+socket-errors}"
+}
+
+echo "running wrk -t$THREADS -c$CONNECTIONS -d$DURATION (nginx: 2 workers, $(nproc) CPUs)..." >&2
+R1=$(run plain "http://127.0.0.1:$FRONT_PORT/plain")
+R2=$(run repeated -H "Authorization: Bearer $REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
+# wrk's main thread sleeps for the whole -d even when the script stops early:
+# allow the tokens 3 times the time they would take at the rate of run 2
+D3=$(awk -v t="$TOKENS" -v r="${R2%% *}" -v d="${DURATION%s}" 'BEGIN {
+    s = int(3 * t / r) + 1; if (d ~ /^[0-9]+$/ && s > d) s = d; print s "s" }')
+R3=$(DURATION=$D3 run distinct -s "$WORK/distinct.lua" "http://127.0.0.1:$FRONT_PORT/bearer" -- "$WORK/tokens.txt" "$THREADS")
+# the rate of run 3 is the script's (answers over the time they took), not wrk's
+read -r D_N D_SECS D_RPS D_BAD < <(awk '/^distinct:/ {print $2, $3, $4, $5}' "$WORK/wrk-distinct.txt")
+[ "$D_N" = "$TOKENS" ] && [ "$D_BAD" = 0 ] || {
+    echo "run 3: $D_N of $TOKENS tokens answered, $D_BAD not 200" >&2; cat "$WORK/wrk-distinct.txt" >&2; exit 1; }
+set -- $R3
+R3="$D_RPS $2 $3 $D_N $5 ${6:-}"
+
+# no request may have failed, no token may have been refused
+for r in "$R1" "$R2" "$R3"; do
+    set -- $r
+    if [ "$5" != 0 ] || [ -n "${6:-}" ]; then
+        echo "failed requests ($r):" >&2
+        cat "$WORK"/wrk-*.txt >&2
+        tail -n 20 "$WORK/logs/error.log" >&2
+        exit 1
+    fi
+done
+
+echo
+echo "oic_auth benchmark: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), 2 workers, wrk -t$THREADS -c$CONNECTIONS, $(nproc) CPUs ($(uname -m)), $(date -u +%Y-%m-%d)"
+printf '%-44s %12s %10s %10s %10s\n' "case" "requests/s" "p50" "p99" "requests"
+printf '%-44s %12s %10s %10s %10s\n' "--------------------------------------------" "----------" "--------" "--------" "--------"
+set -- $R1; printf '%-44s %12s %10s %10s %10s\n' "1. proxy_pass, no oic_auth" "$1" "$2" "$3" "$4"
+set -- $R2; printf '%-44s %12s %10s %10s %10s\n' "2. bearer, one repeated token (cache)" "$1" "$2" "$3" "$4"
+set -- $R3; printf '%-44s %12s %10s %10s %10s\n' "3. bearer, all-distinct tokens (RS256 verify)" "$1" "$2" "$3" "$4"
+echo "(1, 2: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
