@@ -21,6 +21,7 @@
 #include "oic_auth_jwt.h"
 #include "src/ngx_oic_http.h"
 #include "src/ngx_oic_cache.h"
+#include "src/ngx_oic_jwt_cache.h"
 
 
 #define NGX_HTTP_OIC_AUTH_BASIC     0x01
@@ -111,8 +112,9 @@ typedef struct {
     ngx_uint_t                  kid_refreshed;
 
     oic_basic_creds_t          *creds;      /* during the first pass only */
-    oic_jwt_t                  *jwt;
+    oic_jwt_t                  *jwt;        /* owned by the decoded-token cache */
     ngx_str_t                   bearer;     /* the incoming token */
+    u_char                      bearer_hash[NGX_OIC_KEY_LEN];
 
     ngx_str_t                   client_id;
     ngx_str_t                   user;
@@ -183,7 +185,9 @@ static void ngx_http_oic_auth_wake(ngx_http_oic_auth_fetch_t *fetch,
 static void ngx_http_oic_auth_poll_handler(ngx_event_t *ev);
 static void ngx_http_oic_auth_resume(ngx_http_request_t *r);
 static void ngx_http_oic_auth_cleanup(void *data);
-static void ngx_http_oic_auth_jwt_cleanup(void *data);
+static ngx_int_t ngx_http_oic_auth_decode(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    char *err, size_t errlen);
 static ngx_int_t ngx_http_oic_auth_finish(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_oic_auth_fail(ngx_http_request_t *r,
@@ -688,7 +692,6 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
     oic_jwt_rc_t         jrc;
     ngx_table_elt_t     *h;
     oic_bearer_rc_t      brc;
-    ngx_pool_cleanup_t  *cln;
 
     ctx->challenge = NGX_HTTP_OIC_AUTH_BEARER;
 
@@ -710,25 +713,10 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
         ctx->bearer.data = h->value.data + off;
         ctx->bearer.len = len;
 
-        jrc = oic_jwt_decode((char *) ctx->bearer.data, ctx->bearer.len,
-                             (unsigned) lcf->algorithms, &ctx->jwt,
-                             err, sizeof(err));
-
-        if (jrc != OIC_JWT_OK) {
-            ctx->jwt = NULL;
-            return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
-                                                   err);
+        rc = ngx_http_oic_auth_decode(r, lcf, ctx, err, sizeof(err));
+        if (rc != NGX_OK) {
+            return rc;
         }
-
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            oic_jwt_free(ctx->jwt);
-            ctx->jwt = NULL;
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        cln->handler = ngx_http_oic_auth_jwt_cleanup;
-        cln->data = ctx;
 
         /* audience and issuer before any signature work */
 
@@ -777,6 +765,67 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
 }
 
 
+/*
+ * The decoded token: from this worker's cache when the same token (under the
+ * same algorithm allow-list) was seen before, else decoded and remembered.
+ */
+static ngx_int_t
+ngx_http_oic_auth_decode(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    char *err, size_t errlen)
+{
+    u_char               key[NGX_OIC_KEY_LEN], algs[4];
+    oic_str_t            fields[2];
+    oic_jwt_t           *jwt;
+    oic_jwt_rc_t         jrc;
+    ngx_oic_jwt_ref_t   *ref;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    oic_sha256(ctx->bearer.data, ctx->bearer.len, ctx->bearer_hash);
+
+    algs[0] = (u_char) (lcf->algorithms >> 24);
+    algs[1] = (u_char) (lcf->algorithms >> 16);
+    algs[2] = (u_char) (lcf->algorithms >> 8);
+    algs[3] = (u_char) lcf->algorithms;
+
+    fields[0].data = (char *) algs;
+    fields[0].len = sizeof(algs);
+    fields[1].data = (char *) ctx->bearer_hash;
+    fields[1].len = NGX_OIC_KEY_LEN;
+
+    oic_cache_key("decoded", fields, 2, key);
+
+    ref = ngx_oic_jwt_cache_get(key);
+
+    if (ref == NULL) {
+        jrc = oic_jwt_decode((char *) ctx->bearer.data, ctx->bearer.len,
+                             (unsigned) lcf->algorithms, &jwt, err, errlen);
+
+        if (jrc != OIC_JWT_OK) {
+            return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
+                                                   err);
+        }
+
+        ref = ngx_oic_jwt_cache_put(key, jwt);
+        if (ref == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    cln->handler = ngx_oic_jwt_cache_release;
+    cln->data = ref;
+
+    ctx->jwt = ref->jwt;
+
+    return NGX_OK;
+}
+
+
 /* The signature, unless this token was verified before (shared memory). */
 static ngx_int_t
 ngx_http_oic_auth_verify(ngx_http_request_t *r,
@@ -794,8 +843,8 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
 
     fields[0].data = (char *) lcf->jwks_key;
     fields[0].len = NGX_OIC_KEY_LEN;
-    fields[1].data = (char *) ctx->bearer.data;
-    fields[1].len = ctx->bearer.len;
+    fields[1].data = (char *) ctx->bearer_hash;
+    fields[1].len = NGX_OIC_KEY_LEN;
 
     oic_cache_key("verified", fields, 2, vkey);
 
@@ -1680,18 +1729,6 @@ ngx_http_oic_auth_cleanup(void *data)
         ngx_queue_remove(&ctx->wait_link);
         ngx_queue_init(&ctx->wait_link);
         ctx->fetch = NULL;
-    }
-}
-
-
-static void
-ngx_http_oic_auth_jwt_cleanup(void *data)
-{
-    ngx_http_oic_auth_ctx_t  *ctx = data;
-
-    if (ctx->jwt) {
-        oic_jwt_free(ctx->jwt);
-        ctx->jwt = NULL;
     }
 }
 
@@ -3047,6 +3084,7 @@ ngx_http_oic_auth_init_process(ngx_cycle_t *cycle)
 {
     ngx_queue_init(&ngx_http_oic_auth_fetches);
     ngx_queue_init(&ngx_http_oic_auth_keysets);
+    ngx_oic_jwt_cache_init();
 
     return ngx_oic_http_init_process(cycle);
 }
@@ -3070,5 +3108,6 @@ ngx_http_oic_auth_exit_process(ngx_cycle_t *cycle)
         ngx_free(ks);
     }
 
+    ngx_oic_jwt_cache_exit();
     ngx_oic_http_exit_process(cycle);
 }
