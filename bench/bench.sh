@@ -6,6 +6,8 @@
 #      verified-token cache),
 #   3. oic_auth bearer with a different token on every request (each one an
 #      RS256 signature verification),
+#   4. oic_auth basic, one legacy client (its IAM token from the shared cache),
+#   5. oic_auth exchange, one Entra user (the user's IAM token from the cache),
 # all three proxying to a "return 200" server block of the same nginx on
 # another port (keep-alive upstream connections), measured with wrk.
 #
@@ -119,6 +121,12 @@ const net = require("net"); const ports = [];
 })();')
 
 mkdir -p "$WORK/conf" "$WORK/logs"
+SCOPE='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all'
+secret_of() { node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id===process.argv[2]).secret)' "$TOP/t/mock/clients.json" "$1"; }
+secret_of exchange-app >"$WORK/exchange.secret"
+# RFC 6749 2.3.1: form-urlencode, then Basic
+BASIC=$(node -e 'const f=s=>encodeURIComponent(s).replace(/%20/g,"+").replace(/[!\x27()~]/g,c=>"%"+c.charCodeAt(0).toString(16).toUpperCase());
+  process.stdout.write(Buffer.from(f(process.argv[1])+":"+f(process.argv[2])).toString("base64"))' app1 "$(secret_of app1)")
 cat >"$WORK/conf/nginx.conf" <<EOF
 load_module $MODULE;
 worker_processes 2;
@@ -157,19 +165,46 @@ http {
             oic_auth_scopes_required oic_api_HR;
             proxy_pass http://backend;
         }
+
+        location /basic {
+            oic_auth basic;
+            oic_auth_cache oic;
+            oic_auth_token_endpoint http://127.0.0.1:$IAM_PORT/oauth2/v1/token;
+            oic_auth_scope "$SCOPE";
+            proxy_pass http://backend;
+        }
+
+        location /exchange {
+            oic_auth exchange;
+            oic_auth_cache oic;
+            oic_auth_jwks_uri http://127.0.0.1:$IAM_PORT/$TENANT/discovery/v2.0/keys;
+            oic_auth_issuer https://login.microsoftonline.com/$TENANT/v2.0;
+            oic_auth_audience api://oic-gateway;
+            oic_auth_token_endpoint http://127.0.0.1:$IAM_PORT/oauth2/v1/token;
+            oic_auth_scope "$SCOPE";
+            oic_auth_client_id exchange-app;
+            oic_auth_client_secret_file $WORK/exchange.secret;
+            oic_auth_assertion_key $CERTS/assertion.key;
+            oic_auth_assertion_certificate $CERTS/assertion.pem;
+            oic_auth_assertion_kid oic-gw;
+            proxy_pass http://backend;
+        }
     }
 }
 EOF
 "$NGINX" -p "$WORK/" -c conf/nginx.conf -e "$WORK/logs/error.log"
 NGINX_STARTED=1
 
-check() {   # check <path> [token]: the answer must be 200 "ok"
-    local out
-    out=$(curl -s -o /dev/null -w '%{http_code}' ${2:+-H "Authorization: Bearer $2"} "http://127.0.0.1:$FRONT_PORT$1")
+check() {   # check <path> [token | "Basic ..."]: the answer must be 200 "ok"
+    local out auth=
+    case "${2:-}" in "") ;; Basic*) auth="Authorization: $2" ;; *) auth="Authorization: Bearer $2" ;; esac
+    out=$(curl -s -o /dev/null -w '%{http_code}' ${auth:+-H "$auth"} "http://127.0.0.1:$FRONT_PORT$1")
     [ "$out" = 200 ] || { echo "GET $1 answered $out" >&2; cat "$WORK/logs/error.log" >&2; exit 1; }
 }
 check /plain
 check /bearer "$REPEATED"            # also fetches the JWKS
+check /basic "Basic $BASIC"           # fetches app1's IAM token
+check /exchange "$REPEATED"          # fetches alice's IAM token
 out=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x$REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
 [ "$out" = 401 ] || { echo "a broken token answered $out, not 401" >&2; exit 1; }
 
@@ -257,6 +292,8 @@ run() {   # run <name> <wrk args...>: prints "rps p50 p99 requests non2xx errors
 echo "running wrk -t$THREADS -c$CONNECTIONS -d$DURATION (nginx: 2 workers, $(nproc) CPUs)..." >&2
 R1=$(run plain "http://127.0.0.1:$FRONT_PORT/plain")
 R2=$(run repeated -H "Authorization: Bearer $REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
+R4=$(run basic -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic")
+R5=$(run exchange -H "Authorization: Bearer $REPEATED" "http://127.0.0.1:$FRONT_PORT/exchange")
 # wrk's main thread sleeps for the whole -d even when the script stops early:
 # allow the tokens 3 times the time they would take at the rate of run 2
 D3=$(awk -v t="$TOKENS" -v r="${R2%% *}" -v d="${DURATION%s}" 'BEGIN {
@@ -270,7 +307,7 @@ set -- $R3
 R3="$D_RPS $2 $3 $D_N $5 ${6:-}"
 
 # no request may have failed, no token may have been refused
-for r in "$R1" "$R2" "$R3"; do
+for r in "$R1" "$R2" "$R3" "$R4" "$R5"; do
     set -- $r
     if [ "$5" != 0 ] || [ -n "${6:-}" ]; then
         echo "failed requests ($r):" >&2
@@ -287,4 +324,7 @@ printf '%-44s %12s %10s %10s %10s\n' "------------------------------------------
 set -- $R1; printf '%-44s %12s %10s %10s %10s\n' "1. proxy_pass, no oic_auth" "$1" "$2" "$3" "$4"
 set -- $R2; printf '%-44s %12s %10s %10s %10s\n' "2. bearer, one repeated token (cache)" "$1" "$2" "$3" "$4"
 set -- $R3; printf '%-44s %12s %10s %10s %10s\n' "3. bearer, all-distinct tokens (RS256 verify)" "$1" "$2" "$3" "$4"
-echo "(1, 2: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
+set -- $R4; printf '%-44s %12s %10s %10s %10s\n' "4. basic, one client (IAM token cached)" "$1" "$2" "$3" "$4"
+set -- $R5; printf '%-44s %12s %10s %10s %10s\n' "5. exchange, one user (IAM token cached)" "$1" "$2" "$3" "$4"
+echo "(1, 2, 4, 5: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
+echo "IAM token requests during the whole run: $(curl -s "http://127.0.0.1:$IAM_PORT/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.total)))')"
