@@ -1994,13 +1994,6 @@ typedef enum {
 } ngx_http_oic_auth_var_e;
 
 
-static ngx_str_t  ngx_http_oic_auth_user_claims[] = {
-    ngx_string("upn"),
-    ngx_string("preferred_username"),
-    ngx_string("unique_name")
-};
-
-
 static ngx_int_t
 ngx_http_oic_auth_claim_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, char *value)
@@ -2036,9 +2029,7 @@ static ngx_int_t
 ngx_http_oic_auth_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_uint_t                     i;
     ngx_str_t                     *s;
-    oic_str_t                      names[3];
     ngx_http_oic_auth_ctx_t       *ctx;
     ngx_http_oic_auth_loc_conf_t  *lcf;
 
@@ -2078,13 +2069,13 @@ ngx_http_oic_auth_variable(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        for (i = 0; i < 3; i++) {
-            names[i].data = (char *) ngx_http_oic_auth_user_claims[i].data;
-            names[i].len = ngx_http_oic_auth_user_claims[i].len;
-        }
+        /* oic_auth_user_claim: by default upn preferred_username unique_name */
+        lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
 
         return ngx_http_oic_auth_claim_value(r, v,
-                                   oic_jwt_first_claim(ctx->jwt, names, 3));
+                                   oic_jwt_first_claim(ctx->jwt,
+                                                       lcf->user_claims->elts,
+                                                       lcf->user_claims->nelts));
 
     default:
         if (ctx->jwt == NULL) {
