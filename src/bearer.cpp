@@ -8,22 +8,6 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-bool is_b64token(std::string_view t) {
-    size_t i = 0;
-    for (; i < t.size(); i++) {
-        char c = t[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-        if (!ok) break;
-    }
-    if (i == 0) return false;
-    for (; i < t.size(); i++) {
-        if (t[i] != '=') return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 extern "C" oic_bearer_rc_t oic_bearer_parse(const char *hdr, size_t len, size_t *off,
@@ -46,7 +30,7 @@ extern "C" oic_bearer_rc_t oic_bearer_parse(const char *hdr, size_t len, size_t 
         size_t t = scheme.size();
         while (t < h.size() && h[t] == ' ') t++;
         std::string_view token = h.substr(t);
-        if (!is_b64token(token)) return OIC_BEARER_MALFORMED;       // empty, two tokens, bad chars
+        if (!oic::is_b64token(token)) return OIC_BEARER_MALFORMED;       // empty, two tokens, bad chars
 
         *off = b + t;
         *tok_len = token.size();

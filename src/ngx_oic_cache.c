@@ -24,9 +24,7 @@
 
 
 typedef struct {
-    ngx_rbtree_node_t    node;
-    ngx_queue_t          queue;
-    u_char               key[NGX_OIC_KEY_LEN];
+    ngx_oic_keyed_t      k;             /* rbtree node, LRU link, key */
 
     unsigned             fetching:1;
     unsigned             has_value:1;
@@ -65,82 +63,11 @@ struct ngx_oic_cache_s {
 };
 
 
-static ngx_int_t
-ngx_oic_cache_cmp(u_char *key, ngx_rbtree_key_t hash, ngx_oic_cache_node_t *n)
-{
-    if (hash != n->node.key) {
-        return (hash < n->node.key) ? -1 : 1;
-    }
-
-    return ngx_memcmp(key, n->key, NGX_OIC_KEY_LEN);
-}
-
-
-static void
-ngx_oic_cache_rbtree_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
-    ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t     **p;
-    ngx_oic_cache_node_t   *n, *t;
-
-    n = (ngx_oic_cache_node_t *) node;
-
-    for ( ;; ) {
-        t = (ngx_oic_cache_node_t *) temp;
-
-        p = (ngx_oic_cache_cmp(n->key, node->key, t) < 0)
-            ? &temp->left : &temp->right;
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
-static ngx_rbtree_key_t
-ngx_oic_cache_hash(u_char *key)
-{
-    ngx_rbtree_key_t  h;
-
-    ngx_memcpy(&h, key, sizeof(ngx_rbtree_key_t));
-
-    return h;
-}
-
-
 static ngx_oic_cache_node_t *
 ngx_oic_cache_lookup(ngx_oic_cache_t *cache, u_char *key)
 {
-    ngx_int_t              rc;
-    ngx_rbtree_key_t       hash;
-    ngx_rbtree_node_t     *node, *sentinel;
-    ngx_oic_cache_node_t  *n;
-
-    hash = ngx_oic_cache_hash(key);
-    node = cache->sh->rbtree.root;
-    sentinel = cache->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-        n = (ngx_oic_cache_node_t *) node;
-        rc = ngx_oic_cache_cmp(key, hash, n);
-
-        if (rc == 0) {
-            return n;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    return NULL;
+    return (ngx_oic_cache_node_t *) ngx_oic_keyed_lookup(&cache->sh->rbtree,
+                                                         key);
 }
 
 
@@ -162,8 +89,8 @@ static void
 ngx_oic_cache_delete(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n)
 {
     ngx_oic_cache_free_value(cache, n);
-    ngx_queue_remove(&n->queue);
-    ngx_rbtree_delete(&cache->sh->rbtree, &n->node);
+    ngx_queue_remove(&n->k.queue);
+    ngx_rbtree_delete(&cache->sh->rbtree, &n->k.node);
     ngx_slab_free_locked(cache->shpool, n);
 }
 
@@ -192,7 +119,7 @@ ngx_oic_cache_expire(ngx_oic_cache_t *cache, ngx_uint_t force, ngx_uint_t max)
          q = prev)
     {
         prev = ngx_queue_prev(q);
-        n = ngx_queue_data(q, ngx_oic_cache_node_t, queue);
+        n = ngx_queue_data(q, ngx_oic_cache_node_t, k.queue);
 
         if (ngx_oic_cache_fetch_alive(n)) {
             continue;
@@ -243,11 +170,10 @@ ngx_oic_cache_create(ngx_oic_cache_t *cache, u_char *key)
     }
 
     ngx_memzero(n, sizeof(ngx_oic_cache_node_t));
-    ngx_memcpy(n->key, key, NGX_OIC_KEY_LEN);
-    n->node.key = ngx_oic_cache_hash(key);
+    ngx_oic_keyed_set(&n->k, key);
 
-    ngx_rbtree_insert(&cache->sh->rbtree, &n->node);
-    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    ngx_rbtree_insert(&cache->sh->rbtree, &n->k.node);
+    ngx_queue_insert_head(&cache->sh->queue, &n->k.queue);
 
     return n;
 }
@@ -331,8 +257,8 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
         goto done;
     }
 
-    ngx_queue_remove(&n->queue);
-    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    ngx_queue_remove(&n->k.queue);
+    ngx_queue_insert_head(&cache->sh->queue, &n->k.queue);
 
     res->last_fetch = n->last_fetch;
 
@@ -504,15 +430,15 @@ ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
     }
 
     /* the node must not be evicted to make room for its own value */
-    ngx_queue_remove(&n->queue);
-    ngx_queue_init(&n->queue);
+    ngx_queue_remove(&n->k.queue);
+    ngx_queue_init(&n->k.queue);
 
     ngx_oic_cache_free_value(cache, n);
     n->result = NGX_OIC_RESULT_NONE;
 
     p = ngx_oic_cache_alloc(cache, value->len ? value->len : 1);
 
-    ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+    ngx_queue_insert_head(&cache->sh->queue, &n->k.queue);
 
     if (p == NULL) {
         goto done;
@@ -607,8 +533,8 @@ ngx_oic_cache_marked(ngx_shm_zone_t *zone, u_char *key)
 
     if (n && n->result == NGX_OIC_RESULT_READY && ngx_time() < n->fresh_until) {
         marked = 1;
-        ngx_queue_remove(&n->queue);
-        ngx_queue_insert_head(&cache->sh->queue, &n->queue);
+        ngx_queue_remove(&n->k.queue);
+        ngx_queue_insert_head(&cache->sh->queue, &n->k.queue);
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -648,7 +574,7 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     cache->shpool->data = cache->sh;
 
     ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
-                    ngx_oic_cache_rbtree_insert);
+                    ngx_oic_keyed_insert);
     ngx_queue_init(&cache->sh->queue);
 
     len = sizeof(" in oic_auth_cache_zone \"\"") + shm_zone->shm.name.len;

@@ -9,7 +9,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#define NGX_OIC_KEY_LEN  32
+#include "ngx_oic_keyed.h"
 
 
 typedef enum {

@@ -16,54 +16,6 @@ static ngx_queue_t        ngx_oic_jwt_lru;
 static ngx_uint_t         ngx_oic_jwt_count;
 
 
-static ngx_int_t
-ngx_oic_jwt_cmp(u_char *key, ngx_rbtree_key_t hash, ngx_oic_jwt_ref_t *ref)
-{
-    if (hash != ref->node.key) {
-        return (hash < ref->node.key) ? -1 : 1;
-    }
-
-    return ngx_memcmp(key, ref->key, sizeof(ref->key));
-}
-
-
-static void
-ngx_oic_jwt_insert_value(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
-    ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t  **p;
-    ngx_oic_jwt_ref_t   *ref = (ngx_oic_jwt_ref_t *) node;
-
-    for ( ;; ) {
-        p = (ngx_oic_jwt_cmp(ref->key, node->key, (ngx_oic_jwt_ref_t *) temp)
-             < 0) ? &temp->left : &temp->right;
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
-static ngx_rbtree_key_t
-ngx_oic_jwt_hash(u_char *key)
-{
-    ngx_rbtree_key_t  h;
-
-    ngx_memcpy(&h, key, sizeof(ngx_rbtree_key_t));
-
-    return h;
-}
-
-
 static void
 ngx_oic_jwt_free(ngx_oic_jwt_ref_t *ref)
 {
@@ -76,8 +28,8 @@ ngx_oic_jwt_free(ngx_oic_jwt_ref_t *ref)
 static void
 ngx_oic_jwt_evict(ngx_oic_jwt_ref_t *ref)
 {
-    ngx_rbtree_delete(&ngx_oic_jwt_tree, &ref->node);
-    ngx_queue_remove(&ref->queue);
+    ngx_rbtree_delete(&ngx_oic_jwt_tree, &ref->k.node);
+    ngx_queue_remove(&ref->k.queue);
     ref->cached = 0;
     ngx_oic_jwt_count--;
 
@@ -91,7 +43,7 @@ void
 ngx_oic_jwt_cache_init(void)
 {
     ngx_rbtree_init(&ngx_oic_jwt_tree, &ngx_oic_jwt_sentinel,
-                    ngx_oic_jwt_insert_value);
+                    ngx_oic_keyed_insert);
     ngx_queue_init(&ngx_oic_jwt_lru);
     ngx_oic_jwt_count = 0;
 }
@@ -104,7 +56,7 @@ ngx_oic_jwt_cache_exit(void)
 
     while (!ngx_queue_empty(&ngx_oic_jwt_lru)) {
         ref = ngx_queue_data(ngx_queue_head(&ngx_oic_jwt_lru),
-                             ngx_oic_jwt_ref_t, queue);
+                             ngx_oic_jwt_ref_t, k.queue);
         ngx_oic_jwt_evict(ref);
     }
 }
@@ -113,29 +65,21 @@ ngx_oic_jwt_cache_exit(void)
 ngx_oic_jwt_ref_t *
 ngx_oic_jwt_cache_get(u_char *key)
 {
-    ngx_int_t           rc;
-    ngx_rbtree_key_t    hash;
-    ngx_rbtree_node_t  *node;
     ngx_oic_jwt_ref_t  *ref;
 
-    hash = ngx_oic_jwt_hash(key);
-    node = ngx_oic_jwt_tree.root;
-
-    while (node != &ngx_oic_jwt_sentinel) {
-        ref = (ngx_oic_jwt_ref_t *) node;
-        rc = ngx_oic_jwt_cmp(key, hash, ref);
-
-        if (rc == 0) {
-            ngx_queue_remove(&ref->queue);
-            ngx_queue_insert_head(&ngx_oic_jwt_lru, &ref->queue);
-            ref->refs++;
-            return ref;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
+    if (ngx_oic_jwt_tree.root == NULL) {
+        return NULL;
     }
 
-    return NULL;
+    ref = (ngx_oic_jwt_ref_t *) ngx_oic_keyed_lookup(&ngx_oic_jwt_tree, key);
+
+    if (ref) {
+        ngx_queue_remove(&ref->k.queue);
+        ngx_queue_insert_head(&ngx_oic_jwt_lru, &ref->k.queue);
+        ref->refs++;
+    }
+
+    return ref;
 }
 
 
@@ -160,15 +104,14 @@ ngx_oic_jwt_cache_put(u_char *key, oic_jwt_t *jwt)
 
     if (ngx_oic_jwt_count >= NGX_OIC_JWT_CACHE_MAX) {
         ngx_oic_jwt_evict(ngx_queue_data(ngx_queue_last(&ngx_oic_jwt_lru),
-                                         ngx_oic_jwt_ref_t, queue));
+                                         ngx_oic_jwt_ref_t, k.queue));
     }
 
-    ngx_memcpy(ref->key, key, sizeof(ref->key));
-    ref->node.key = ngx_oic_jwt_hash(key);
+    ngx_oic_keyed_set(&ref->k, key);
     ref->cached = 1;
 
-    ngx_rbtree_insert(&ngx_oic_jwt_tree, &ref->node);
-    ngx_queue_insert_head(&ngx_oic_jwt_lru, &ref->queue);
+    ngx_rbtree_insert(&ngx_oic_jwt_tree, &ref->k.node);
+    ngx_queue_insert_head(&ngx_oic_jwt_lru, &ref->k.queue);
     ngx_oic_jwt_count++;
 
     return ref;

@@ -11,13 +11,12 @@
 #include <ngx_core.h>
 
 #include "oic_auth_jwt.h"
+#include "ngx_oic_keyed.h"
 
 #define NGX_OIC_JWT_CACHE_MAX  1024
 
 typedef struct {
-    ngx_rbtree_node_t   node;
-    ngx_queue_t         queue;
-    u_char              key[32];
+    ngx_oic_keyed_t     k;          /* rbtree node, LRU link, key */
     oic_jwt_t          *jwt;
     ngx_uint_t          refs;
     ngx_uint_t          cached;

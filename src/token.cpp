@@ -28,21 +28,6 @@ void set_reason(oic_token_result_t *out, const char *fmt, ...) {
     va_end(ap);
 }
 
-// RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-bool is_b64token(std::string_view t) {
-    size_t i = 0;
-    for (; i < t.size(); i++) {
-        char c = t[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-        if (!ok) break;
-    }
-    if (i == 0) return false;
-    for (; i < t.size(); i++)
-        if (t[i] != '=') return false;
-    return true;
-}
-
 // expires_in: a positive number (integer, real, or a string of digits as some
 // servers send), floored and capped at OIC_EXPIRES_MAX; -1 for anything else.
 // The result is always -1 or in [1, OIC_EXPIRES_MAX] (0.5 gives -1, like 0).
@@ -121,7 +106,7 @@ void parse_success(const char *body, size_t len, oic_token_result_t *out) {
         set_reason(out, "malformed answer: access_token too long");
         return;
     }
-    if (!is_b64token(t)) {
+    if (!oic::is_b64token(t)) {
         set_reason(out, "malformed answer: access_token has invalid characters");
         return;
     }

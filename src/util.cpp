@@ -165,6 +165,21 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+bool is_b64token(std::string_view t) {
+    size_t i = 0;
+    for (; i < t.size(); i++) {
+        char c = t[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+        if (!ok) break;
+    }
+    if (i == 0) return false;
+    for (; i < t.size(); i++) {
+        if (t[i] != '=') return false;
+    }
+    return true;
+}
+
 char *dup_c(std::string_view s) {
     char *p = static_cast<char *>(std::malloc(s.size() + 1));
     if (!p) return nullptr;

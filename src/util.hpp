@@ -28,6 +28,9 @@ std::string hex(std::string_view raw);
 
 bool iequals(std::string_view a, std::string_view b);
 
+// RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+bool is_b64token(std::string_view t);
+
 // Copy s into a malloc'd NUL-terminated buffer (nullptr on failure).
 char *dup_c(std::string_view s);
 
