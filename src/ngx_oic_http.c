@@ -327,6 +327,14 @@ ngx_oic_http_init_process(ngx_cycle_t *cycle)
 
     w->log = cycle->log;
 
+    if (!(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS)) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "oic_auth: libcurl %s has no asynchronous resolver: "
+                      "use IP addresses in oic_auth URLs, or name lookups "
+                      "will block the worker",
+                      curl_version_info(CURLVERSION_NOW)->version);
+    }
+
     w->multi = curl_multi_init();
     if (w->multi == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
