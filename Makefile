@@ -81,7 +81,7 @@ module: $(MODULE)
 DEB_PKGS := build-essential nginx nginx-dev libcurl4-openssl-dev libjansson-dev \
             libcmocka-dev libssl-dev openssl nodejs curl perl \
             libtest-base-perl libtext-diff-perl libtest-longstring-perl \
-            liblist-moreutils-perl libhttp-message-perl
+            liblist-moreutils-perl libhttp-message-perl nghttp2-client
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -108,6 +108,7 @@ PROVE_INC := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo "-I t/l
 integration: $(MODULE) certs
 	NGINX_BIN=$(NGINX_BIN) bash t/conf-examples.sh
 	NGINX_BIN=$(NGINX_BIN) bash t/reload.sh
+	NGINX_BIN=$(NGINX_BIN) bash t/http2.sh
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
 	  prove $(PROVE_INC) -r t/*.t
 
