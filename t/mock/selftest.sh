@@ -342,7 +342,7 @@ check "stats: token.by_client/by_user, jwks per tenant" is \
 req "$IAM/_test/token_log?client=legacy-app"
 check "token_log: legacy-app calls with auth method and scope" is "$(jget 'j.calls[0].auth_method+" "+j.calls[0].grant_type')" "client_secret_basic client_credentials"
 
-# ------------------------------------------------------------ Perl glue (t/inc/OicTest.pm) with a stub Test::Nginx::Socket
+# ------------------------------------------------------------ Perl glue (t/inc/OicTest.pm) with a minimal stand-in for Test::Nginx::Socket
 cat >"$W/oictest.pl" <<'EOF'
 use strict; use warnings; use utf8;
 BEGIN {
