@@ -33,6 +33,7 @@
 
 #define NGX_HTTP_OIC_AUTH_POLL_MIN        4     /* ms */
 #define NGX_HTTP_OIC_AUTH_POLL_MAX        50    /* ms */
+#define NGX_HTTP_OIC_AUTH_GRACE           2000  /* ms a waiter allows past the timeout */
 #define NGX_HTTP_OIC_AUTH_LOG_ID          64    /* id chars in a log line */
 #define NGX_HTTP_OIC_AUTH_KID_INTERVAL    60    /* s between unknown-kid refetches */
 #define NGX_HTTP_OIC_AUTH_JWKS_RETRY      60    /* s after a failed JWKS refresh */
@@ -183,6 +184,7 @@ static void ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h);
 static void ngx_http_oic_auth_wake(ngx_http_oic_auth_fetch_t *fetch,
     ngx_int_t status, ngx_str_t *token, char *code);
 static void ngx_http_oic_auth_poll_handler(ngx_event_t *ev);
+static void ngx_http_oic_auth_deadline_handler(ngx_event_t *ev);
 static void ngx_http_oic_auth_resume(ngx_http_request_t *r);
 static void ngx_http_oic_auth_cleanup(void *data);
 static ngx_int_t ngx_http_oic_auth_decode(ngx_http_request_t *r,
@@ -1158,17 +1160,21 @@ static ngx_int_t
 ngx_http_oic_auth_park(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx,
     u_char *key, uint32_t gen, ngx_uint_t jwks)
 {
-    ngx_queue_t                *q;
-    ngx_http_oic_auth_fetch_t  *f;
+    ngx_queue_t                   *q;
+    ngx_http_oic_auth_fetch_t     *f;
+    ngx_http_oic_auth_loc_conf_t  *lcf;
 
     ngx_memcpy(ctx->wait_key, key, NGX_OIC_KEY_LEN);
     ctx->gen = gen;
     ctx->wait_jwks = jwks;
 
+    ctx->poll.data = r;
+    ctx->poll.log = r->connection->log;
+
     if (ctx->fetch) {
         /* ngx_http_oic_auth_fetch() made it a waiter already: linking it
          * twice would leave a dangling link once the client goes away */
-        goto parked;
+        goto local;
     }
 
     for (q = ngx_queue_head(&ngx_http_oic_auth_fetches);
@@ -1180,15 +1186,30 @@ ngx_http_oic_auth_park(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx,
         if (f->gen == gen && ngx_memcmp(f->key, key, NGX_OIC_KEY_LEN) == 0) {
             ctx->fetch = f;
             ngx_queue_insert_tail(&f->waiters, &ctx->wait_link);
-            goto parked;
+            goto local;
         }
     }
 
+    /* the fetch runs in another worker: look at the shared entry */
+
     ctx->poll.handler = ngx_http_oic_auth_poll_handler;
-    ctx->poll.data = r;
-    ctx->poll.log = r->connection->log;
     ctx->poll_delay = NGX_HTTP_OIC_AUTH_POLL_MIN;
     ngx_add_timer(&ctx->poll, ctx->poll_delay);
+
+    goto parked;
+
+local:
+
+    /*
+     * the fetch resumes this request; the timer bounds the wait whatever
+     * happens to the fetch, and keeps a worker that is shutting down
+     * gracefully (reload) alive until the request has its answer
+     */
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
+
+    ctx->poll.handler = ngx_http_oic_auth_deadline_handler;
+    ngx_add_timer(&ctx->poll, lcf->timeout + NGX_HTTP_OIC_AUTH_GRACE);
 
 parked:
 
@@ -1611,6 +1632,10 @@ ngx_http_oic_auth_wake(ngx_http_oic_auth_fetch_t *fetch, ngx_int_t status,
         r = ctx->request;
         ctx->fetch = NULL;
 
+        if (ctx->poll.timer_set) {
+            ngx_del_timer(&ctx->poll);
+        }
+
         if (token == NULL && status == NGX_OK) {
             ctx->state = NGX_HTTP_OIC_AUTH_RETRY;
 
@@ -1694,6 +1719,38 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
 
     } else {
         ctx->state = NGX_HTTP_OIC_AUTH_RETRY;
+    }
+
+    ngx_http_oic_auth_resume(r);
+}
+
+
+/* A local fetch did not resume its waiter in time: should never happen. */
+static void
+ngx_http_oic_auth_deadline_handler(ngx_event_t *ev)
+{
+    ngx_http_request_t       *r;
+    ngx_http_oic_auth_ctx_t  *ctx;
+
+    r = ev->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "oic_auth: no answer from the %s request in time",
+                  ctx->wait_jwks ? "JWKS" : "token");
+
+    if (ctx->fetch) {
+        ngx_queue_remove(&ctx->wait_link);
+        ngx_queue_init(&ctx->wait_link);
+        ctx->fetch = NULL;
+    }
+
+    ctx->state = NGX_HTTP_OIC_AUTH_DONE;
+    ctx->status = NGX_HTTP_BAD_GATEWAY;
+    ngx_str_set(&ctx->error, "iam_unavailable");
+
+    if (ctx->wait_jwks) {
+        ngx_str_set(&ctx->error, "jwks_unavailable");
     }
 
     ngx_http_oic_auth_resume(r);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `nginx -s reload` keeps the token zone's content: a token cached before the
-# reload is served after it by the new workers without an IAM call; a changed
-# zone size is a new zone. Real nginx (master + 2 workers), the mock IAM and OIC.
+# reload is served after it by the new workers without an IAM call; a request
+# waiting for IAM when the reload comes still gets its answer from the old
+# worker; a changed zone size is a new zone. Real nginx (master + 2 workers), the mock IAM and OIC.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
@@ -73,6 +74,15 @@ sleep 0.3
 check "workers replaced by the reload" yes "$([ "$(workers)" != "$old" ] && echo yes || echo no)"
 check "after reload: still a hit" HIT "$(cache)"
 check "after reload: no new IAM call" 1 "$(calls)"
+
+# a request waiting for IAM while nginx reloads: the old worker finishes it
+slow=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="slow-app").secret)' "$top/t/mock/clients.json")
+curl -s -o "$work/inflight" -w '%{http_code}' -u "slow-app:$slow" "http://127.0.0.1:$port/inflight" >"$work/inflight.code" &
+inflight=$!
+sleep 0.5
+kill -HUP "$(cat "$work/logs/nginx.pid")"
+wait "$inflight"
+check "a request waiting on IAM during a reload gets its answer" 200 "$(cat "$work/inflight.code")"
 
 write_conf 2m
 kill -HUP "$(cat "$work/logs/nginx.pid")"
