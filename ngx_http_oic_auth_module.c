@@ -33,10 +33,10 @@
 
 #define NGX_HTTP_OIC_AUTH_POLL_MIN        4     /* ms */
 #define NGX_HTTP_OIC_AUTH_POLL_MAX        50    /* ms */
-#define NGX_HTTP_OIC_AUTH_GRACE           2000  /* ms a waiter allows past the timeout */
+#define NGX_HTTP_OIC_AUTH_GRACE           2000  /* ms added to a wait */
 #define NGX_HTTP_OIC_AUTH_LOG_ID          64    /* id chars in a log line */
-#define NGX_HTTP_OIC_AUTH_KID_INTERVAL    60    /* s between unknown-kid refetches */
-#define NGX_HTTP_OIC_AUTH_JWKS_RETRY      60    /* s after a failed JWKS refresh */
+#define NGX_HTTP_OIC_AUTH_KID_INTERVAL    60    /* s between forced refetches */
+#define NGX_HTTP_OIC_AUTH_JWKS_RETRY      60    /* s after a failed refresh */
 #define NGX_HTTP_OIC_AUTH_JWKS_KEEP       (30 * 86400)
 #define NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY 5     /* s: no keys at all */
 
@@ -113,7 +113,7 @@ typedef struct {
     ngx_uint_t                  kid_refreshed;
 
     oic_basic_creds_t          *creds;      /* during the first pass only */
-    oic_jwt_t                  *jwt;        /* owned by the decoded-token cache */
+    oic_jwt_t                  *jwt;        /* owned by ngx_oic_jwt_cache */
     ngx_str_t                   bearer;     /* the incoming token */
     u_char                      bearer_hash[NGX_OIC_KEY_LEN];
 
@@ -898,8 +898,10 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
             {
                 ngx_oic_cache_fail(lcf->zone, lcf->jwks_key, res.gen,
                                    NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
-                                   ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
-                                   ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+                                   ngx_time()
+                                   + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
+                                   ngx_time()
+                                   + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
                 return ngx_http_oic_auth_invalid_token(r, ctx,
                                                        "invalid_token", err);
             }
@@ -1358,13 +1360,13 @@ ngx_http_oic_auth_token_request(ngx_http_request_t *r,
 
         if (lcf->exchange_grant == NGX_HTTP_OIC_AUTH_GRANT_JWT_BEARER) {
             assertion = oic_assertion_mint(lcf->signer,
-                                           (char *) lcf->assertion_kid.data,
-                                           (char *) lcf->client_id.data,
-                                           (char *) ctx->user.data,
-                                           (char *) lcf->assertion_audience.data,
-                                           (long long) ngx_time(),
-                                           (long long) lcf->assertion_lifetime,
-                                           err, sizeof(err));
+                                     (char *) lcf->assertion_kid.data,
+                                     (char *) lcf->client_id.data,
+                                     (char *) ctx->user.data,
+                                     (char *) lcf->assertion_audience.data,
+                                     (long long) ngx_time(),
+                                     (long long) lcf->assertion_lifetime,
+                                     err, sizeof(err));
             if (assertion == NULL) {
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                               "oic_auth: cannot sign the user assertion: %s",
@@ -2131,8 +2133,8 @@ ngx_http_oic_auth_variable(ngx_http_request_t *r,
 
         return ngx_http_oic_auth_claim_value(r, v,
                                    oic_jwt_first_claim(ctx->jwt,
-                                                       lcf->user_claims->elts,
-                                                       lcf->user_claims->nelts));
+                                                   lcf->user_claims->elts,
+                                                   lcf->user_claims->nelts));
 
     default:
         if (ctx->jwt == NULL) {
@@ -2554,8 +2556,9 @@ ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
                 return NGX_CONF_ERROR;
             }
 
-            secret = oic_read_secret_file((char *) conf->client_secret_file.data,
-                                          err, sizeof(err));
+            secret = oic_read_secret_file(
+                                   (char *) conf->client_secret_file.data,
+                                   err, sizeof(err));
             if (secret == NULL) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "\"oic_auth_client_secret_file\" \"%V\": %s",

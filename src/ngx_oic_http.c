@@ -116,7 +116,7 @@ ngx_oic_http_conn_release(curl_socket_t s)
         ngx_del_timer(c->write);
     }
 
-    c->fd = (ngx_socket_t) -1;      /* marks stale events, see ngx_get_connection */
+    c->fd = (ngx_socket_t) -1;      /* stale events: see ngx_get_connection */
     ngx_free_connection(c);
 
     ngx_oic_http_worker.conns[s] = NULL;
@@ -315,7 +315,8 @@ ngx_oic_http_check_info(void)
 ngx_int_t
 ngx_oic_http_init_process(ngx_cycle_t *cycle)
 {
-    ngx_oic_http_worker_t  *w = &ngx_oic_http_worker;
+    curl_version_info_data  *info;
+    ngx_oic_http_worker_t   *w = &ngx_oic_http_worker;
 
     ngx_memzero(w, sizeof(ngx_oic_http_worker_t));
 
@@ -327,12 +328,13 @@ ngx_oic_http_init_process(ngx_cycle_t *cycle)
 
     w->log = cycle->log;
 
-    if (!(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS)) {
+    info = curl_version_info(CURLVERSION_NOW);
+
+    if (!(info->features & CURL_VERSION_ASYNCHDNS)) {
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
                       "oic_auth: libcurl %s has no asynchronous resolver: "
                       "use IP addresses in oic_auth URLs, or name lookups "
-                      "will block the worker",
-                      curl_version_info(CURLVERSION_NOW)->version);
+                      "will block the worker", info->version);
     }
 
     w->multi = curl_multi_init();
@@ -342,8 +344,10 @@ ngx_oic_http_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, ngx_oic_http_socket_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, ngx_oic_http_timer_cb);
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION,
+                      ngx_oic_http_socket_cb);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION,
+                      ngx_oic_http_timer_cb);
 
     w->dummy.fd = (ngx_socket_t) -1;
     w->timer.data = &w->dummy;
@@ -407,7 +411,9 @@ ngx_oic_http_start(ngx_oic_http_t *h, ngx_oic_http_conf_t *conf)
     h->headers = hl;
 
     if (conf->authorization.len) {
-        if (conf->authorization.len + sizeof("Authorization: ") > sizeof(auth)) {
+        if (conf->authorization.len + sizeof("Authorization: ")
+            > sizeof(auth))
+        {
             goto failed;
         }
 
