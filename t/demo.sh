@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: start the bundled mock OCI IAM + mock OIC on loopback and Debian's
 # nginx with the freshly built module, then show a legacy Basic client reaching
-# OIC through the module, and the second call served from the token cache.
+# OIC through the module, the second call served from the token cache, a
+# route that requires a team's scope, and an Entra user token exchanged for an
+# IAM token for that user.
 # Everything keeps running afterwards so you can try it yourself; `make stop` ends it.
 set -euo pipefail
 
@@ -24,6 +26,9 @@ oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' <<<"$ports")
 [ -n "$iam" ] && [ -n "$oic" ] || { echo "the mock IdP did not start, see $demo/logs/mock.log"; exit 1; }
 
 scope='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all'
+tenant=demo-tenant
+node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="exchange-app").secret)' \
+    "$top/t/mock/clients.json" >"$demo/conf/exchange-app.secret"
 
 cat >"$demo/conf/nginx.conf" <<CONF
 load_module $module;
@@ -45,6 +50,36 @@ http {
             oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
             oic_auth_scope          "$scope";
             add_header X-OIC-Auth-Cache \$oic_auth_cache_status always;
+            proxy_pass http://127.0.0.1:$oic;
+        }
+
+        # scopes per team: Entra tokens validated here, HR scope required
+        location /hr/ {
+            oic_auth                 bearer;
+            oic_auth_cache           oic_tokens;
+            oic_auth_jwks_uri        http://127.0.0.1:$iam/$tenant/discovery/v2.0/keys;
+            oic_auth_issuer          https://login.microsoftonline.com/$tenant/v2.0;
+            oic_auth_audience        api://oic-gateway;
+            oic_auth_scopes_required oic_api_HR;
+            proxy_pass http://127.0.0.1:$oic/_plain/;
+        }
+
+        # Entra ID user token in, OCI IAM user token out (cached per user)
+        location /entra/ {
+            oic_auth                       exchange;
+            oic_auth_cache                 oic_tokens;
+            oic_auth_jwks_uri              http://127.0.0.1:$iam/$tenant/discovery/v2.0/keys;
+            oic_auth_issuer                https://login.microsoftonline.com/$tenant/v2.0;
+            oic_auth_audience              api://oic-gateway;
+            oic_auth_token_endpoint        http://127.0.0.1:$iam/oauth2/v1/token;
+            oic_auth_scope                 "$scope";
+            oic_auth_client_id             exchange-app;
+            oic_auth_client_secret_file    $demo/conf/exchange-app.secret;
+            oic_auth_assertion_key         $top/build/certs/assertion.key;
+            oic_auth_assertion_certificate $top/build/certs/assertion.pem;
+            oic_auth_assertion_kid         oic-gw;
+            add_header X-OIC-Auth-Cache \$oic_auth_cache_status always;
+            add_header X-OIC-Auth-User \$oic_auth_user always;
             proxy_pass http://127.0.0.1:$oic;
         }
     }
@@ -82,7 +117,42 @@ echo "A wrong secret never gets the cached token: IAM refuses it (401):"
 echo
 run curl -s -i -u "legacy-app:wrong" "http://127.0.0.1:$port/ic/api/integration/v1/flows/rest/HELLO/1.0/greet"
 echo "IAM was called $(curl -s "http://127.0.0.1:$iam/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const s=JSON.parse(d);process.stdout.write(String(s.token.by_client["legacy-app"]||0))})') time(s) for legacy-app."
+mint() {   # mint <json>: an Entra-like token of the demo tenant (test-only endpoint)
+    curl -s -X POST -d "$1" "http://127.0.0.1:$iam/_test/entra/$tenant/mint" |
+        node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(JSON.parse(d).token))'
+}
+hr=$(mint '{"user":"alice@example.com","claims":{"scp":"oic_api_HR"}}')
+it=$(mint '{"user":"bob@example.com","claims":{"scp":"oic_api_IT"}}')
+printf 'HR_TOKEN=%s\nIT_TOKEN=%s\nENTRA_TOKEN=%s\n' "$hr" "$it" "$hr" >"$demo/tokens.env"
+
 cat <<TXT
 
-Still running: try the curl lines above. Logs: $demo/logs/. Stop with: make stop
+Scopes per team: /hr/ requires the scope oic_api_HR. An HR token passes, an IT
+token gets 403 with error="insufficient_scope":
+
+TXT
+echo "\$ curl -s -o /dev/null -w '%{http_code}\\n' -H \"Authorization: Bearer \$HR_TOKEN\" http://127.0.0.1:$port/hr/report"
+curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $hr" "http://127.0.0.1:$port/hr/report"
+echo
+echo "\$ curl -s -i -H \"Authorization: Bearer \$IT_TOKEN\" http://127.0.0.1:$port/hr/report"
+curl -s -i -H "Authorization: Bearer $it" "http://127.0.0.1:$port/hr/report" | grep -E '^(HTTP|WWW-Authenticate)'
+echo
+
+cat <<TXT
+Entra ID -> OCI IAM: alice's Entra token is validated, exchanged for an IAM
+token for alice (JWT user assertion grant) and cached per user; OIC sees
+sub=alice@example.com, sub_type=user:
+
+TXT
+for i in 1 2; do
+    echo "\$ curl -s -i -H \"Authorization: Bearer \$ENTRA_TOKEN\" http://127.0.0.1:$port/entra/integration/v1/flows/rest/HELLO/1.0/greet"
+    curl -s -i -H "Authorization: Bearer $hr" "http://127.0.0.1:$port/entra/integration/v1/flows/rest/HELLO/1.0/greet" |
+        grep -E '^(HTTP|X-OIC|\{)' | sed -E 's/("jti":"[^"]*").*/\1, ...}/'
+    echo
+done
+
+cat <<TXT
+
+Still running: try the curl lines above (the tokens: . $demo/tokens.env).
+Logs: $demo/logs/. Stop with: make stop
 TXT
