@@ -172,8 +172,7 @@ void oic_cache_key(const char *tag, const oic_str_t *fields, size_t n,
 }
 
 void oic_sha256(const void *data, size_t len, unsigned char out[OIC_KEY_LEN]) {
-    static const unsigned char empty = 0;
-    SHA256(data ? static_cast<const unsigned char *>(data) : &empty, data ? len : 0, out);
+    oic::sha256_into(data, len, out);
 }
 
 void oic_hex(const unsigned char *key, size_t n, char *buf) {

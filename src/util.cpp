@@ -1,6 +1,7 @@
 // Internal helpers of the C++ core.
 #include "util.hpp"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <cstdlib>
@@ -131,9 +132,19 @@ std::optional<std::string> form_decode(std::string_view in) {
     return out;
 }
 
+void sha256_into(const void *data, size_t len, unsigned char *out) {
+    static EVP_MD *md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    static const unsigned char empty = 0;
+    const unsigned char *p = data ? static_cast<const unsigned char *>(data) : &empty;
+    if (!data) len = 0;
+    if (md == nullptr || EVP_Digest(p, len, out, nullptr, md, nullptr) != 1) {
+        SHA256(p, len, out);
+    }
+}
+
 std::string sha256(std::string_view in) {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char *>(in.data()), in.size(), md);
+    sha256_into(in.data(), in.size(), md);
     return std::string(reinterpret_cast<char *>(md), sizeof(md));
 }
 

@@ -23,6 +23,9 @@ std::string form_encode(std::string_view in);
 std::optional<std::string> form_decode(std::string_view in);
 
 std::string sha256(std::string_view in);       // 32 raw bytes
+// SHA-256 into out[32], with the digest fetched from OpenSSL once per process
+// (OpenSSL 3's one-shot SHA256() looks the algorithm up on every call).
+void sha256_into(const void *data, size_t len, unsigned char *out);
 std::string sha1(std::string_view in);         // 20 raw bytes
 std::string hex(std::string_view raw);
 
