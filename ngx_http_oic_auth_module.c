@@ -1144,10 +1144,6 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
                                    0, 0);
             }
 
-            if (ctx->state == NGX_HTTP_OIC_AUTH_DONE) {
-                return ngx_http_oic_auth_finish(r, lcf, ctx);
-            }
-
             return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_GATEWAY,
                                           "iam_unavailable");
         }

@@ -203,7 +203,6 @@ ngx_oic_cache_copy(ngx_oic_cache_node_t *n, ngx_oic_cache_req_t *req,
 {
     res->value.len = 0;
     res->value.data = NULL;
-    res->fresh_until = n->fresh_until;
     res->version = n->value_gen;
 
     if (req->have_version && req->have_version == n->value_gen) {
@@ -260,8 +259,6 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
     ngx_queue_remove(&n->k.queue);
     ngx_queue_insert_head(&cache->sh->queue, &n->k.queue);
 
-    res->last_fetch = n->last_fetch;
-
     if (gen && n->done_gen == gen) {
         /* the result of the fetch this waiter was waiting for */
 
@@ -302,12 +299,10 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
             goto done;
         }
 
-        if (now >= n->fresh_until) {
-            res->stale = 1;
-
-            if (req->refresh && !ngx_oic_cache_fetch_alive(n)) {
-                ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
-            }
+        if (now >= n->fresh_until && req->refresh
+            && !ngx_oic_cache_fetch_alive(n))
+        {
+            ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
         }
 
         rc = NGX_OIC_CACHE_HIT;
@@ -357,8 +352,6 @@ ngx_oic_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
         rc = NGX_OIC_CACHE_OWNER;
         goto done;
     }
-
-    res->last_fetch = n->last_fetch;
 
     if (ngx_oic_cache_fetch_alive(n)) {
         res->gen = n->gen;

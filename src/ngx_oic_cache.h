@@ -26,9 +26,6 @@ typedef struct {
     uint32_t       gen;         /* the fetch generation to wait for / complete */
     ngx_uint_t     status;      /* on FAILED: the HTTP status to answer */
     u_char         error[32];   /* on FAILED: a short error code, NUL-terminated */
-    time_t         fresh_until; /* on HIT */
-    time_t         last_fetch;  /* when the last fetch for this key started */
-    ngx_uint_t     stale;       /* on HIT with stale_ok: the value is past fresh_until */
     uint32_t       version;     /* on HIT: identifies the stored value */
 } ngx_oic_cache_res_t;
 
@@ -53,7 +50,7 @@ typedef struct {
 /*
  * Look key up for a new request (req->gen == 0) or for a waiter:
  *   HIT    the value is fresh (or, for a waiter, the value its fetch produced);
- *          with stale_ok, a stale value is a HIT too (res->stale = 1) and, when
+ *          with stale_ok, a stale value is a HIT too and, when
  *          no fetch is in flight and refresh is set, the caller also becomes
  *          owner: res->gen != 0 then. res->version identifies the value; when
  *          it equals req->have_version the value is not copied (len 0).
