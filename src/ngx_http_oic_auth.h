@@ -1,0 +1,260 @@
+/*
+ * The types every file of the nginx glue shares: the location
+ * configuration, the per-request context, a fetch in flight, and the
+ * functions one concern offers the others.
+ *
+ *   ngx_http_oic_auth_module.c     module and directive tables, the access
+ *                                  handler's dispatch, init
+ *   ngx_http_oic_auth_conf.c       configuration: create, merge, setters
+ *   ngx_http_oic_auth_basic.c      basic mode
+ *   ngx_http_oic_auth_bearer.c     bearer validation (exchange uses it too)
+ *   ngx_http_oic_auth_exchange.c   exchange mode
+ *   ngx_http_oic_auth_jwks.c       JWKS documents and this worker's keys
+ *   ngx_http_oic_auth_iam.c        IAM tokens: cache lookup and answers
+ *   ngx_http_oic_auth_fetch.c      fetch, park, wake: single flight
+ *   ngx_http_oic_auth_answer.c     refusals, challenges, the forwarded header
+ *   ngx_http_oic_auth_var.c        $oic_auth_* variables
+ */
+#ifndef NGX_HTTP_OIC_AUTH_H
+#define NGX_HTTP_OIC_AUTH_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "oic_auth.h"
+#include "oic_auth_jwt.h"
+#include "ngx_oic_http.h"
+#include "ngx_oic_cache.h"
+#include "ngx_oic_jwt_cache.h"
+
+
+#define NGX_HTTP_OIC_AUTH_BASIC     0x01
+#define NGX_HTTP_OIC_AUTH_BEARER    0x02
+#define NGX_HTTP_OIC_AUTH_EXCHANGE  0x04
+
+#define NGX_HTTP_OIC_AUTH_GRANT_JWT_BEARER      0
+#define NGX_HTTP_OIC_AUTH_GRANT_TOKEN_EXCHANGE  1
+
+#define NGX_HTTP_OIC_AUTH_POLL_MIN        4     /* ms */
+#define NGX_HTTP_OIC_AUTH_POLL_MAX        50    /* ms */
+#define NGX_HTTP_OIC_AUTH_GRACE           2000  /* ms added to a wait */
+#define NGX_HTTP_OIC_AUTH_LOG_ID          64    /* id chars in a log line */
+#define NGX_HTTP_OIC_AUTH_KID_INTERVAL    60    /* s between forced refetches */
+#define NGX_HTTP_OIC_AUTH_JWKS_RETRY      60    /* s after a failed refresh */
+#define NGX_HTTP_OIC_AUTH_JWKS_KEEP       (30 * 86400)
+#define NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY 5     /* s: no keys at all */
+
+
+typedef struct {
+    ngx_uint_t                  modes;
+    ngx_shm_zone_t             *zone;
+    ngx_str_t                   token_endpoint;
+    ngx_str_t                   scope;
+    time_t                      refresh_margin;
+    ngx_msec_t                  timeout;
+    ngx_flag_t                  ssl_verify;
+    ngx_str_t                   ssl_trusted_certificate;
+    ngx_str_t                   realm;
+
+    /* bearer and exchange: token validation */
+    ngx_str_t                   jwks_uri;
+    ngx_str_t                   jwks_file;
+    oic_jwks_t                 *jwks_static;
+    time_t                      jwks_refresh;
+    ngx_array_t                *issuers;            /* of oic_str_t */
+    ngx_array_t                *audiences;
+    ngx_uint_t                  algorithms;
+    time_t                      leeway;
+    ngx_array_t                *scopes_required;
+    ngx_uint_t                  scopes_match;
+    ngx_array_t                *scope_claims;
+    ngx_uint_t                  deny_status;
+    ngx_str_t                   scopes_text;        /* for insufficient_scope */
+    oic_jwt_policy_t            policy;
+    u_char                      jwks_key[NGX_OIC_KEY_LEN];
+
+    /* exchange */
+    ngx_str_t                   client_id;
+    ngx_str_t                   client_secret_file;
+    ngx_str_t                   client_secret;
+    ngx_str_t                   assertion_key;
+    ngx_str_t                   assertion_certificate;
+    oic_signer_t               *signer;
+    ngx_str_t                   assertion_kid;
+    ngx_str_t                   assertion_audience;
+    time_t                      assertion_lifetime;
+    ngx_uint_t                  exchange_grant;
+    ngx_array_t                *user_claims;
+} ngx_http_oic_auth_loc_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_OIC_AUTH_NEW = 0,
+    NGX_HTTP_OIC_AUTH_WAITING,
+    NGX_HTTP_OIC_AUTH_RETRY,       /* keys arrived: run the checks again */
+    NGX_HTTP_OIC_AUTH_DONE
+} ngx_http_oic_auth_state_e;
+
+
+typedef struct ngx_http_oic_auth_fetch_s  ngx_http_oic_auth_fetch_t;
+
+
+/* An IAM token request being built: client authentication and form fields. */
+typedef struct {
+    char                       *authorization;  /* malloc'd "Basic ..." */
+    const char                 *names[6];
+    oic_str_t                   values[6];
+    ngx_uint_t                  n;
+    char                       *wipe;   /* malloc'd, wiped and freed after */
+} ngx_http_oic_auth_grant_t;
+
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_http_oic_auth_state_e   state;
+    ngx_int_t                   status;     /* NGX_OK or the HTTP status */
+    ngx_uint_t                  mode;
+
+    /* the answer's WWW-Authenticate: schemes, and a Bearer error */
+    ngx_uint_t                  challenge;
+    char                       *bearer_error;
+    ngx_str_t                   bearer_desc;
+    ngx_uint_t                  bearer_scope;
+
+    u_char                      key[NGX_OIC_KEY_LEN];   /* token entry */
+    u_char                      wait_key[NGX_OIC_KEY_LEN];
+    uint32_t                    gen;
+    ngx_uint_t                  wait_jwks;
+    ngx_uint_t                  kid_refreshed;
+
+    oic_basic_creds_t          *creds;      /* during the first pass only */
+    oic_jwt_t                  *jwt;        /* owned by ngx_oic_jwt_cache */
+    ngx_str_t                   bearer;     /* the incoming token */
+    u_char                      bearer_hash[NGX_OIC_KEY_LEN];
+
+    ngx_str_t                   client_id;
+    ngx_str_t                   user;
+    ngx_str_t                   token;
+    ngx_str_t                   cache_status;
+    ngx_str_t                   error;
+
+    ngx_queue_t                 wait_link;  /* in fetch->waiters */
+    ngx_http_oic_auth_fetch_t  *fetch;
+    ngx_event_t                 poll;
+    ngx_msec_t                  poll_delay;
+} ngx_http_oic_auth_ctx_t;
+
+
+struct ngx_http_oic_auth_fetch_s {
+    ngx_queue_t                 queue;      /* in this worker's fetches */
+    u_char                      key[NGX_OIC_KEY_LEN];
+    uint32_t                    gen;
+    ngx_shm_zone_t             *zone;       /* NULL: an uncached fetch */
+    ngx_uint_t                  jwks;       /* a JWKS, not a token */
+    ngx_uint_t                  exchange;
+    time_t                      ttl;        /* JWKS: refresh; token: margin */
+    ngx_queue_t                 waiters;
+    ngx_oic_http_t              http;
+    u_char                      who[NGX_HTTP_OIC_AUTH_LOG_ID + 64];
+};
+
+
+extern ngx_module_t  ngx_http_oic_auth_module;
+
+
+/* ngx_http_oic_auth_conf.c */
+void *ngx_http_oic_auth_create_loc_conf(ngx_conf_t *cf);
+char *ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+char *ngx_http_oic_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_oic_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_oic_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_oic_auth_deny_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_oic_auth_basic.c */
+ngx_int_t ngx_http_oic_auth_basic(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+ngx_int_t ngx_http_oic_auth_basic_grant(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_http_oic_auth_grant_t *g);
+
+/* ngx_http_oic_auth_bearer.c */
+ngx_int_t ngx_http_oic_auth_bearer(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+
+/* ngx_http_oic_auth_exchange.c */
+ngx_int_t ngx_http_oic_auth_exchange(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+ngx_int_t ngx_http_oic_auth_exchange_grant(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_http_oic_auth_grant_t *g);
+
+/* ngx_http_oic_auth_jwks.c */
+void ngx_http_oic_auth_jwks_init(void);
+void ngx_http_oic_auth_jwks_exit(void);
+ngx_int_t ngx_http_oic_auth_keys(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    oic_jwks_t **keys);
+void ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h);
+
+/* ngx_http_oic_auth_iam.c */
+ngx_int_t ngx_http_oic_auth_token(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+ngx_int_t ngx_http_oic_auth_token_request(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_oic_http_conf_t *hc);
+void ngx_http_oic_auth_token_done(ngx_oic_http_t *h);
+
+/* ngx_http_oic_auth_fetch.c */
+void ngx_http_oic_auth_fetch_init(void);
+ngx_http_oic_auth_fetch_t *ngx_http_oic_auth_fetch(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_shm_zone_t *zone, u_char *key, uint32_t gen, ngx_uint_t jwks);
+ngx_int_t ngx_http_oic_auth_park(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, u_char *key, uint32_t gen,
+    ngx_uint_t jwks);
+void ngx_http_oic_auth_wake(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_int_t status, ngx_str_t *token, char *code);
+void ngx_http_oic_auth_cleanup(void *data);
+
+/* ngx_http_oic_auth_answer.c */
+ngx_int_t ngx_http_oic_auth_finish(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+ngx_int_t ngx_http_oic_auth_fail(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_int_t status, char *error);
+ngx_int_t ngx_http_oic_auth_invalid_token(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, char *error, const char *desc);
+
+/* ngx_http_oic_auth_var.c */
+ngx_int_t ngx_http_oic_auth_add_variables(ngx_conf_t *cf);
+
+
+/* A copy of src in the pool, NUL-terminated too: the core takes C strings. */
+static ngx_inline ngx_int_t
+ngx_http_oic_auth_set_str(ngx_pool_t *pool, ngx_str_t *dst, const char *src,
+    size_t len)
+{
+    dst->len = 0;
+    dst->data = ngx_pnalloc(pool, len + 1);
+
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src, len);
+    dst->data[len] = '\0';
+    dst->len = len;
+
+    return NGX_OK;
+}
+
+
+#endif /* NGX_HTTP_OIC_AUTH_H */

@@ -1,0 +1,260 @@
+/*
+ * Bearer validation (bearer mode, and the first half of exchange mode): the
+ * RFC 6750 header, the decoded token (from this worker's decoded-token
+ * cache), issuer, audience and time claims, the signature (unless the zone
+ * remembers it verified) and the route's scopes.
+ */
+
+#include "ngx_http_oic_auth.h"
+
+
+static ngx_int_t ngx_http_oic_auth_decode(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    char *err, size_t errlen);
+static ngx_int_t ngx_http_oic_auth_verify(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+
+
+ngx_int_t
+ngx_http_oic_auth_bearer(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
+{
+    char                 err[256];
+    size_t               off, len;
+    ngx_int_t            rc;
+    oic_jwt_rc_t         jrc;
+    ngx_table_elt_t     *h;
+    oic_bearer_rc_t      brc;
+
+    ctx->challenge = NGX_HTTP_OIC_AUTH_BEARER;
+
+    if (ctx->jwt == NULL) {
+        h = r->headers_in.authorization;
+
+        brc = oic_bearer_parse((char *) h->value.data, h->value.len,
+                               &off, &len);
+
+        if (brc != OIC_BEARER_OK) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "oic_auth: malformed Bearer credentials");
+            ctx->bearer_error = "invalid_request";
+            ngx_str_set(&ctx->bearer_desc, "malformed Authorization header");
+            return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_request");
+        }
+
+        ctx->bearer.data = h->value.data + off;
+        ctx->bearer.len = len;
+
+        rc = ngx_http_oic_auth_decode(r, lcf, ctx, err, sizeof(err));
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        /* audience and issuer before any signature work */
+
+        jrc = oic_jwt_check_claims(ctx->jwt, &lcf->policy, ngx_time(),
+                                   err, sizeof(err));
+        if (jrc != OIC_JWT_OK) {
+            return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
+                                                   err);
+        }
+    }
+
+    rc = ngx_http_oic_auth_verify(r, lcf, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (lcf->scopes_required
+        && !oic_jwt_has_scopes(ctx->jwt, &lcf->policy,
+                               lcf->scopes_required->elts,
+                               lcf->scopes_required->nelts,
+                               (int) lcf->scopes_match))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oic_auth: token lacks the required scopes \"%V\"",
+                      &lcf->scopes_text);
+
+        if (lcf->deny_status == NGX_HTTP_FORBIDDEN) {
+            ctx->bearer_error = "insufficient_scope";
+            ctx->bearer_scope = 1;
+        } else {
+            ctx->challenge = 0;
+        }
+
+        return ngx_http_oic_auth_fail(r, ctx, lcf->deny_status,
+                                      "insufficient_scope");
+    }
+
+    if (ctx->mode == NGX_HTTP_OIC_AUTH_EXCHANGE) {
+        return ngx_http_oic_auth_exchange(r, lcf, ctx);
+    }
+
+    ctx->state = NGX_HTTP_OIC_AUTH_DONE;
+    ctx->status = NGX_OK;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The decoded token: from this worker's cache when the same token (under the
+ * same algorithm allow-list) was seen before, else decoded and remembered.
+ */
+static ngx_int_t
+ngx_http_oic_auth_decode(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    char *err, size_t errlen)
+{
+    u_char               key[NGX_OIC_KEY_LEN], algs[4];
+    oic_str_t            fields[2];
+    oic_jwt_t           *jwt;
+    oic_jwt_rc_t         jrc;
+    ngx_oic_jwt_ref_t   *ref;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    oic_sha256(ctx->bearer.data, ctx->bearer.len, ctx->bearer_hash);
+
+    algs[0] = (u_char) (lcf->algorithms >> 24);
+    algs[1] = (u_char) (lcf->algorithms >> 16);
+    algs[2] = (u_char) (lcf->algorithms >> 8);
+    algs[3] = (u_char) lcf->algorithms;
+
+    fields[0].data = (char *) algs;
+    fields[0].len = sizeof(algs);
+    fields[1].data = (char *) ctx->bearer_hash;
+    fields[1].len = NGX_OIC_KEY_LEN;
+
+    oic_cache_key("decoded", fields, 2, key);
+
+    ref = ngx_oic_jwt_cache_get(key);
+
+    if (ref == NULL) {
+        jrc = oic_jwt_decode((char *) ctx->bearer.data, ctx->bearer.len,
+                             (unsigned) lcf->algorithms, &jwt, err, errlen);
+
+        if (jrc != OIC_JWT_OK) {
+            return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
+                                                   err);
+        }
+
+        ref = ngx_oic_jwt_cache_put(key, jwt);
+        if (ref == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    cln->handler = ngx_oic_jwt_cache_release;
+    cln->data = ref;
+
+    ctx->jwt = ref->jwt;
+
+    return NGX_OK;
+}
+
+
+/* The signature, unless this token was verified before (shared memory). */
+static ngx_int_t
+ngx_http_oic_auth_verify(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
+{
+    char                 err[256], *why;
+    time_t               exp;
+    u_char               vkey[NGX_OIC_KEY_LEN];
+    ngx_int_t            rc;
+    oic_str_t            fields[2];
+    oic_jwks_t          *keys;
+    oic_jwt_rc_t         jrc;
+    ngx_oic_cache_rc_e   crc;
+    ngx_oic_cache_res_t  res;
+
+    fields[0].data = (char *) lcf->jwks_key;
+    fields[0].len = NGX_OIC_KEY_LEN;
+    fields[1].data = (char *) ctx->bearer_hash;
+    fields[1].len = NGX_OIC_KEY_LEN;
+
+    oic_cache_key("verified", fields, 2, vkey);
+
+    keys = NULL;
+
+    if (ngx_oic_cache_marked(lcf->zone, vkey)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "oic_auth: signature already verified (cache)");
+        return NGX_OK;
+    }
+
+    rc = ngx_http_oic_auth_keys(r, lcf, ctx, &keys);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "oic_auth: verifying signature");
+
+    jrc = oic_jwt_verify(ctx->jwt, keys, err, sizeof(err));
+
+    /*
+     * a new key: an unknown kid (Entra), or a known kid whose key changed
+     * (OCI IAM keeps kid SIGNING_KEY across rotations): one refetch, under
+     * the same throttle
+     */
+
+    if ((jrc == OIC_JWT_UNKNOWN_KID || jrc == OIC_JWT_BAD_SIGNATURE)
+        && lcf->jwks_uri.len && !ctx->kid_refreshed)
+    {
+        ctx->kid_refreshed = 1;
+
+        why = (jrc == OIC_JWT_UNKNOWN_KID)
+              ? "unknown key id" : "signature does not verify";
+
+        crc = ngx_oic_cache_refresh(lcf->zone, lcf->jwks_key,
+                                    lcf->timeout + 1000,
+                                    NGX_HTTP_OIC_AUTH_KID_INTERVAL, &res);
+
+        if (crc == NGX_OIC_CACHE_OWNER || crc == NGX_OIC_CACHE_WAIT) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "oic_auth: %s, refreshing \"%V\"",
+                          why, &lcf->jwks_uri);
+
+            if (crc == NGX_OIC_CACHE_OWNER
+                && ngx_http_oic_auth_fetch(r, lcf, ctx, lcf->zone,
+                                           lcf->jwks_key, res.gen, 1)
+                   == NULL)
+            {
+                ngx_oic_cache_fail(lcf->zone, lcf->jwks_key, res.gen,
+                                   NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
+                                   ngx_time()
+                                   + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
+                                   ngx_time()
+                                   + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+                return ngx_http_oic_auth_invalid_token(r, ctx,
+                                                       "invalid_token", err);
+            }
+
+            return ngx_http_oic_auth_park(r, ctx, lcf->jwks_key, res.gen, 1);
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "oic_auth: %s, \"%V\" was fetched less "
+                      "than %d s ago", why, &lcf->jwks_uri,
+                      NGX_HTTP_OIC_AUTH_KID_INTERVAL);
+    }
+
+    if (jrc != OIC_JWT_OK) {
+        return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token", err);
+    }
+
+    exp = (time_t) oic_jwt_exp(ctx->jwt);
+
+    if (exp > ngx_time()) {
+        ngx_oic_cache_mark(lcf->zone, vkey, exp);
+    }
+
+    return NGX_OK;
+}

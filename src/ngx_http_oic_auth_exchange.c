@@ -1,0 +1,120 @@
+/*
+ * exchange mode: a validated Entra ID token in, an OCI IAM token for its
+ * user out (RFC 7523 user assertion, or RFC 8693 token exchange), cached per
+ * user. This file owns the user, the cache key and the IAM request.
+ */
+
+#include "ngx_http_oic_auth.h"
+
+
+ngx_int_t
+ngx_http_oic_auth_exchange(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
+{
+    char       *user;
+    oic_str_t   fields[5];
+    ngx_int_t   rc;
+
+    if (ctx->user.len == 0) {
+        user = oic_jwt_first_claim(ctx->jwt, lcf->user_claims->elts,
+                                   lcf->user_claims->nelts);
+        if (user == NULL || *user == '\0') {
+            oic_free(user);
+            return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
+                                                   "no user claim");
+        }
+
+        rc = ngx_http_oic_auth_set_str(r->pool, &ctx->user, user,
+                                       ngx_strlen(user));
+        oic_free(user);
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    fields[0].data = (char *) lcf->token_endpoint.data;
+    fields[0].len = lcf->token_endpoint.len;
+    fields[1].data = (char *) lcf->client_id.data;
+    fields[1].len = lcf->client_id.len;
+    fields[2].data = (char *) ctx->user.data;
+    fields[2].len = ctx->user.len;
+    fields[3].data = (char *) lcf->scope.data;
+    fields[3].len = lcf->scope.len;
+    fields[4].data = lcf->exchange_grant ? "token_exchange" : "jwt_bearer";
+    fields[4].len = ngx_strlen(fields[4].data);
+
+    oic_cache_key("exchange", fields, 5, ctx->key);
+
+    return ngx_http_oic_auth_token(r, lcf, ctx);
+}
+
+
+static void
+ngx_http_oic_auth_grant_add(ngx_http_oic_auth_grant_t *g, const char *name,
+    const char *value, size_t len)
+{
+    g->names[g->n] = name;
+    g->values[g->n].data = value;
+    g->values[g->n++].len = len;
+}
+
+
+/*
+ * The gateway's own client authentication, and a signed user assertion
+ * (RFC 7523) or the incoming token as subject token (RFC 8693).
+ */
+ngx_int_t
+ngx_http_oic_auth_exchange_grant(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_http_oic_auth_grant_t *g)
+{
+    char  *assertion, err[256];
+
+    g->authorization = oic_basic_header((char *) lcf->client_id.data,
+                                        lcf->client_id.len,
+                                        (char *) lcf->client_secret.data,
+                                        lcf->client_secret.len);
+
+    if (lcf->exchange_grant == NGX_HTTP_OIC_AUTH_GRANT_TOKEN_EXCHANGE) {
+        ngx_http_oic_auth_grant_add(g, "grant_type",
+                   "urn:ietf:params:oauth:grant-type:token-exchange",
+                   sizeof("urn:ietf:params:oauth:grant-type:token-exchange")
+                   - 1);
+        ngx_http_oic_auth_grant_add(g, "subject_token",
+                                    (char *) ctx->bearer.data,
+                                    ctx->bearer.len);
+        ngx_http_oic_auth_grant_add(g, "subject_token_type",
+                   "urn:ietf:params:oauth:token-type:jwt",
+                   sizeof("urn:ietf:params:oauth:token-type:jwt") - 1);
+        ngx_http_oic_auth_grant_add(g, "requested_token_type",
+                   "urn:ietf:params:oauth:token-type:access_token",
+                   sizeof("urn:ietf:params:oauth:token-type:access_token")
+                   - 1);
+        return NGX_OK;
+    }
+
+    assertion = oic_assertion_mint(lcf->signer,
+                                   (char *) lcf->assertion_kid.data,
+                                   (char *) lcf->client_id.data,
+                                   (char *) ctx->user.data,
+                                   (char *) lcf->assertion_audience.data,
+                                   (long long) ngx_time(),
+                                   (long long) lcf->assertion_lifetime,
+                                   err, sizeof(err));
+    if (assertion == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oic_auth: cannot sign the user assertion: %s", err);
+        return NGX_ERROR;
+    }
+
+    g->wipe = assertion;
+
+    ngx_http_oic_auth_grant_add(g, "grant_type",
+                   "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                   sizeof("urn:ietf:params:oauth:grant-type:jwt-bearer") - 1);
+    ngx_http_oic_auth_grant_add(g, "assertion", assertion,
+                                ngx_strlen(assertion));
+
+    return NGX_OK;
+}

@@ -1,0 +1,233 @@
+/*
+ * JWKS documents: fetched once for all workers and kept in the zone (stale
+ * ones refreshed in the background), and this worker's parsed key sets,
+ * re-parsed only when the document in the zone changes.
+ */
+
+#include "ngx_http_oic_auth.h"
+
+
+/* a JWKS document parsed by this worker */
+typedef struct {
+    ngx_queue_t                 queue;
+    u_char                      key[NGX_OIC_KEY_LEN];
+    uint32_t                    version;
+    oic_jwks_t                 *keys;
+} ngx_http_oic_auth_keys_t;
+
+
+static ngx_queue_t  ngx_http_oic_auth_keysets;
+
+
+void
+ngx_http_oic_auth_jwks_init(void)
+{
+    ngx_queue_init(&ngx_http_oic_auth_keysets);
+}
+
+
+void
+ngx_http_oic_auth_jwks_exit(void)
+{
+    ngx_queue_t               *q;
+    ngx_http_oic_auth_keys_t  *ks;
+
+    while (!ngx_queue_empty(&ngx_http_oic_auth_keysets)) {
+        q = ngx_queue_head(&ngx_http_oic_auth_keysets);
+        ngx_queue_remove(q);
+        ks = ngx_queue_data(q, ngx_http_oic_auth_keys_t, queue);
+
+        if (ks->keys) {
+            oic_jwks_free(ks->keys);
+        }
+
+        ngx_free(ks);
+    }
+}
+
+
+/* This worker's parsed key set for the location, fetched when needed. */
+ngx_int_t
+ngx_http_oic_auth_keys(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    oic_jwks_t **keys)
+{
+    char                       err[256];
+    oic_jwks_t                *parsed;
+    ngx_queue_t               *q;
+    ngx_oic_cache_rc_e         rc;
+    ngx_oic_cache_req_t        req;
+    ngx_oic_cache_res_t        res;
+    ngx_http_oic_auth_keys_t  *ks;
+
+    if (lcf->jwks_static) {
+        *keys = lcf->jwks_static;
+        return NGX_OK;
+    }
+
+    ks = NULL;
+
+    for (q = ngx_queue_head(&ngx_http_oic_auth_keysets);
+         q != ngx_queue_sentinel(&ngx_http_oic_auth_keysets);
+         q = ngx_queue_next(q))
+    {
+        ks = ngx_queue_data(q, ngx_http_oic_auth_keys_t, queue);
+
+        if (ngx_memcmp(ks->key, lcf->jwks_key, NGX_OIC_KEY_LEN) == 0) {
+            break;
+        }
+
+        ks = NULL;
+    }
+
+    if (ks == NULL) {
+        ks = ngx_calloc(sizeof(ngx_http_oic_auth_keys_t), ngx_cycle->log);
+        if (ks == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(ks->key, lcf->jwks_key, NGX_OIC_KEY_LEN);
+        ngx_queue_insert_tail(&ngx_http_oic_auth_keysets, &ks->queue);
+    }
+
+    ngx_memzero(&req, sizeof(ngx_oic_cache_req_t));
+    req.deadline_ms = lcf->timeout + 1000;
+    req.stale_ok = 1;
+    req.refresh = 1;
+    req.fail_fast = 1;
+    req.have_version = ks->keys ? ks->version : 0;
+
+    rc = ngx_oic_cache_acquire(lcf->zone, lcf->jwks_key, &req, r->pool, &res);
+
+    switch (rc) {
+
+    case NGX_OIC_CACHE_HIT:
+        if (res.gen) {
+            /* stale: refresh in the background, go on with these keys */
+            (void) ngx_http_oic_auth_fetch(r, lcf, NULL, lcf->zone,
+                                           lcf->jwks_key, res.gen, 1);
+        }
+
+        if (ks->keys == NULL || res.version != ks->version) {
+            parsed = oic_jwks_parse((char *) res.value.data, res.value.len,
+                                    err, sizeof(err));
+            if (parsed == NULL) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "oic_auth: cached JWKS of \"%V\" unusable: %s",
+                              &lcf->jwks_uri, err);
+                return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_GATEWAY,
+                                              "jwks_unavailable");
+            }
+
+            if (ks->keys) {
+                oic_jwks_free(ks->keys);
+            }
+
+            ks->keys = parsed;
+            ks->version = res.version;
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "oic_auth: JWKS version %uD parsed, %uz keys",
+                           ks->version, oic_jwks_count(parsed));
+        }
+
+        *keys = ks->keys;
+        return NGX_OK;
+
+    case NGX_OIC_CACHE_OWNER:
+        if (ngx_http_oic_auth_fetch(r, lcf, ctx, lcf->zone, lcf->jwks_key,
+                                    res.gen, 1)
+            == NULL)
+        {
+            ngx_oic_cache_fail(lcf->zone, lcf->jwks_key, res.gen,
+                               NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
+                               ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
+                               ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+            return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_GATEWAY,
+                                          "jwks_unavailable");
+        }
+
+        return ngx_http_oic_auth_park(r, ctx, lcf->jwks_key, res.gen, 1);
+
+    case NGX_OIC_CACHE_WAIT:
+        return ngx_http_oic_auth_park(r, ctx, lcf->jwks_key, res.gen, 1);
+
+    case NGX_OIC_CACHE_FAILED:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oic_auth: no keys: \"%V\" failed less than %d s ago",
+                      &lcf->jwks_uri, NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+        return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_GATEWAY,
+                                      "jwks_unavailable");
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oic_auth: no room for the JWKS in the cache zone");
+        return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "cache_full");
+    }
+}
+
+
+void
+ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
+{
+    char                        err[256];
+    time_t                      now;
+    ngx_str_t                   doc;
+    ngx_int_t                   status;
+    oic_jwks_t                 *keys;
+    ngx_http_oic_auth_fetch_t  *fetch;
+
+    fetch = h->data;
+    now = ngx_time();
+    keys = NULL;
+
+    ngx_queue_remove(&fetch->queue);
+
+    if (h->result != 0) {
+        ngx_snprintf((u_char *) err, sizeof(err), "%s%Z",
+                     ngx_oic_http_strerror(h));
+
+    } else if (h->status != 200) {
+        ngx_snprintf((u_char *) err, sizeof(err), "answered %l%Z", h->status);
+
+    } else {
+        keys = oic_jwks_parse((char *) h->buf, h->len, err, sizeof(err));
+    }
+
+    if (keys) {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "oic_auth: %s fetched, %uz keys",
+                      fetch->who, oic_jwks_count(keys));
+        oic_jwks_free(keys);
+
+        doc.data = h->buf;
+        doc.len = h->len;
+
+        ngx_oic_cache_complete(fetch->zone, fetch->key, fetch->gen, &doc,
+                               now + fetch->ttl,
+                               now + NGX_HTTP_OIC_AUTH_JWKS_KEEP);
+        status = NGX_OK;
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "oic_auth: %s unavailable: %s; keeping the last good "
+                      "keys, if any", fetch->who, err);
+
+        ngx_oic_cache_fail(fetch->zone, fetch->key, fetch->gen,
+                           NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
+                           now + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
+                           now + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+
+        /*
+         * the waiters look again: old keys may still be there; without
+         * them, new requests fail fast until the retry time
+         */
+        status = NGX_OK;
+    }
+
+    ngx_http_oic_auth_wake(fetch, status, NULL, "");
+
+    ngx_oic_http_free(h);
+    ngx_free(fetch);
+}
