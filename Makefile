@@ -51,7 +51,7 @@ MODULE_SRCS := config ngx_http_oic_auth_module.c $(wildcard src/*.c src/*.h src/
 ifeq ($(NGINX_SRC),)
 # Debian's nginx-dev: the exact configure flags of /usr/sbin/nginx
 NGX_BUILD := $(BUILD)/nginx
-$(NGX_BUILD)/.configured: config $(wildcard src/*.cpp src/*.c)
+$(NGX_BUILD)/.configured: config src
 	@test -d $(DEB_NGX_SRC) || { echo "nginx-dev is not installed: apt-get install nginx-dev (or: make deps)"; exit 1; }
 	rm -rf $(NGX_BUILD) && mkdir -p $(BUILD) && cp -r $(DEB_NGX_SRC) $(NGX_BUILD)
 	cd $(NGX_BUILD) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(TOP) > configure.log
@@ -59,7 +59,7 @@ $(NGX_BUILD)/.configured: config $(wildcard src/*.cpp src/*.c)
 else
 # an upstream nginx source tree, the standard way
 NGX_BUILD := $(BUILD)/nginx-upstream
-$(NGX_BUILD)/.configured: config $(wildcard src/*.cpp src/*.c)
+$(NGX_BUILD)/.configured: config src
 	mkdir -p $(NGX_BUILD)
 	cd $(NGINX_SRC) && ./configure --with-compat --builddir=$(NGX_BUILD) --add-dynamic-module=$(TOP) > $(NGX_BUILD)/configure.log
 	touch $@
