@@ -81,7 +81,8 @@ module: $(MODULE)
 DEB_PKGS := build-essential nginx nginx-dev libcurl4-openssl-dev libjansson-dev \
             libcmocka-dev libssl-dev openssl nodejs curl perl \
             libtest-base-perl libtext-diff-perl libtest-longstring-perl \
-            liblist-moreutils-perl libhttp-message-perl nghttp2-client
+            liblist-moreutils-perl libhttp-message-perl nghttp2-client \
+            debhelper dpkg-dev
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -110,12 +111,32 @@ integration: $(MODULE) certs
 	NGINX_BIN=$(NGINX_BIN) bash t/reload.sh
 	NGINX_BIN=$(NGINX_BIN) bash t/http2.sh
 	NGINX_BIN=$(NGINX_BIN) bash t/worker-death.sh
+	bash t/deb.sh
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
 	  prove $(PROVE_INC) -r t/*.t
 
 test: deps
 	$(MAKE) unit
 	$(MAKE) integration
+
+# ---- Debian package: libnginx-mod-http-oic-auth (debian/, dh-sequence-nginx) ----
+#   make deb    build/deb/libnginx-mod-http-oic-auth_<version>_<arch>.deb
+# The tree (without build/ and .git) is copied to build/deb/ and built there
+# with dpkg-buildpackage, so the repo stays clean; build/deb/build.log keeps
+# the build's output.
+DEB_DIR  := $(BUILD)/deb
+DEB_TREE := $(DEB_DIR)/libnginx-mod-http-oic-auth
+DEB_SRCS := $(MODULE_SRCS) README.md $(wildcard conf/*.conf debian/* debian/*/*)
+
+.PHONY: deb
+deb: $(DEB_DIR)/.built
+$(DEB_DIR)/.built: $(DEB_SRCS)
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_TREE)
+	tar -C $(TOP) --exclude=./build --exclude=./.git --exclude=./t/servroot -cf - . | tar -C $(DEB_TREE) -xf -
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b >$(DEB_DIR)/build.log 2>&1 || \
+	  { tail -n 60 $(DEB_DIR)/build.log; echo "dpkg-buildpackage failed: see $(DEB_DIR)/build.log"; exit 1; }
+	@ls $(DEB_DIR)/*.deb
+	touch $@
 
 # ---- demo ----
 
