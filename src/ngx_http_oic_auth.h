@@ -167,6 +167,8 @@ void *ngx_http_oic_auth_create_loc_conf(ngx_conf_t *cf);
 char *ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 char *ngx_http_oic_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_shm_zone_t *ngx_http_oic_auth_zone_add(ngx_conf_t *cf, ngx_str_t *arg,
+    void *tag);
 char *ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

@@ -500,56 +500,75 @@ ngx_http_oic_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-char *
-ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+/*
+ * The shared memory zone of a zone directive's "NAME:SIZE" (at least 8
+ * pages), for tag; NULL once an error is logged (a bad argument, a name
+ * defined twice).
+ */
+ngx_shm_zone_t *
+ngx_http_oic_auth_zone_add(ngx_conf_t *cf, ngx_str_t *arg, void *tag)
 {
-    u_char           *p;
-    ssize_t           size;
-    ngx_str_t        *value, name, s;
-    ngx_shm_zone_t   *shm_zone;
-    ngx_oic_cache_t  *cache;
+    u_char          *p;
+    ssize_t          size;
+    ngx_str_t        name, s;
+    ngx_shm_zone_t  *shm_zone;
 
-    value = cf->args->elts;
+    p = (u_char *) ngx_strchr(arg->data, ':');
 
-    p = (u_char *) ngx_strchr(value[1].data, ':');
-
-    if (p == NULL || p == value[1].data) {
+    if (p == NULL || p == arg->data) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid zone \"%V\", it must be NAME:SIZE",
-                           &value[1]);
-        return NGX_CONF_ERROR;
+                           "invalid zone \"%V\", it must be NAME:SIZE", arg);
+        return NULL;
     }
 
-    name.data = value[1].data;
-    name.len = p - value[1].data;
+    name.data = arg->data;
+    name.len = p - arg->data;
 
     s.data = p + 1;
-    s.len = value[1].data + value[1].len - s.data;
+    s.len = arg->data + arg->len - s.data;
 
     size = ngx_parse_size(&s);
 
     if (size == NGX_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid zone size \"%V\"", &value[1]);
-        return NGX_CONF_ERROR;
+                           "invalid zone size \"%V\"", arg);
+        return NULL;
     }
 
     if (size < (ssize_t) NGX_OIC_CACHE_MIN_SIZE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "zone \"%V\" is too small: %V, the minimum is %uzk",
                            &name, &s, (size_t) NGX_OIC_CACHE_MIN_SIZE >> 10);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
-    shm_zone = ngx_shared_memory_add(cf, &name, size,
-                                     &ngx_http_oic_auth_module);
+    shm_zone = ngx_shared_memory_add(cf, &name, size, tag);
     if (shm_zone == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     if (shm_zone->data) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "duplicate zone \"%V\"", &name);
+        return NULL;
+    }
+
+    return shm_zone;
+}
+
+
+char *
+ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t        *value;
+    ngx_shm_zone_t   *shm_zone;
+    ngx_oic_cache_t  *cache;
+
+    value = cf->args->elts;
+
+    shm_zone = ngx_http_oic_auth_zone_add(cf, &value[1],
+                                          &ngx_http_oic_auth_module);
+    if (shm_zone == NULL) {
         return NGX_CONF_ERROR;
     }
 
