@@ -257,6 +257,20 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       ngx_http_oic_auth_field(user_claims),
       NULL },
 
+    { ngx_string("oic_auth_limit_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_oic_auth_limit_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("oic_auth_limit"),
+      NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE1234,
+      ngx_http_oic_auth_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 

@@ -14,6 +14,8 @@
  *   ngx_http_oic_auth_fetch.c      fetch, park, wake: single flight
  *   ngx_http_oic_auth_answer.c     refusals, challenges, the forwarded header
  *   ngx_http_oic_auth_var.c        $oic_auth_* variables
+ *   ngx_http_oic_auth_limit.c      limits applied after authentication:
+ *                                  zones, directives, the check, the delay
  */
 #ifndef NGX_HTTP_OIC_AUTH_H
 #define NGX_HTTP_OIC_AUTH_H
@@ -86,6 +88,9 @@ typedef struct {
     time_t                      assertion_lifetime;
     ngx_uint_t                  exchange_grant;
     ngx_array_t                *user_claims;
+
+    /* limits after authentication (ngx_http_oic_auth_limit.c) */
+    ngx_array_t                *limits;             /* NULL: none */
 } ngx_http_oic_auth_loc_conf_t;
 
 
@@ -226,6 +231,9 @@ ngx_int_t ngx_http_oic_auth_park(ngx_http_request_t *r,
 void ngx_http_oic_auth_wake(ngx_http_oic_auth_fetch_t *fetch,
     ngx_int_t status, ngx_str_t *token, char *code);
 void ngx_http_oic_auth_cleanup(void *data);
+void ngx_http_oic_auth_resume(ngx_http_request_t *r);
+void ngx_http_oic_auth_log_id(u_char *dst, size_t size, u_char *id,
+    size_t len);
 
 /* ngx_http_oic_auth_answer.c */
 ngx_int_t ngx_http_oic_auth_finish(ngx_http_request_t *r,
@@ -237,6 +245,17 @@ ngx_int_t ngx_http_oic_auth_invalid_token(ngx_http_request_t *r,
 
 /* ngx_http_oic_auth_var.c */
 ngx_int_t ngx_http_oic_auth_add_variables(ngx_conf_t *cf);
+
+/* ngx_http_oic_auth_limit.c */
+char *ngx_http_oic_auth_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_oic_auth_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_merge_limits(ngx_conf_t *cf,
+    ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
+ngx_int_t ngx_http_oic_auth_limit_check(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+ngx_int_t ngx_http_oic_auth_limit_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 /* A copy of src in the pool, NUL-terminated too: the core takes C strings. */

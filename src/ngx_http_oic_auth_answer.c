@@ -17,7 +17,17 @@ ngx_int_t
 ngx_http_oic_auth_finish(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
 {
+    ngx_int_t  rc;
+
     if (ctx->status == NGX_OK) {
+        if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
+            /* IAM accepted the credentials: a cached token or a fetch */
+            rc = ngx_http_oic_auth_limit_check(r, lcf, ctx);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+
         if (ctx->mode == NGX_HTTP_OIC_AUTH_BEARER) {
             return NGX_OK;
         }

@@ -94,7 +94,7 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
     ctx->state = NGX_HTTP_OIC_AUTH_DONE;
     ctx->status = NGX_OK;
 
-    return NGX_OK;
+    return ngx_http_oic_auth_limit_check(r, lcf, ctx);
 }
 
 

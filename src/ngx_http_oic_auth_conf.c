@@ -59,6 +59,8 @@ ngx_http_oic_auth_create_loc_conf(ngx_conf_t *cf)
     conf->exchange_grant = NGX_CONF_UNSET_UINT;
     conf->user_claims = NGX_CONF_UNSET_PTR;
 
+    conf->limits = NGX_CONF_UNSET_PTR;
+
     return conf;
 }
 
@@ -133,6 +135,10 @@ ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (ngx_http_oic_auth_merge_exchange(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_oic_auth_merge_limits(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 

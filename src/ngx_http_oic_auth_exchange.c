@@ -33,6 +33,13 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
         }
     }
 
+    /* the user's limits, before anything is asked of IAM */
+
+    rc = ngx_http_oic_auth_limit_check(r, lcf, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     fields[0].data = (char *) lcf->token_endpoint.data;
     fields[0].len = lcf->token_endpoint.len;
     fields[1].data = (char *) lcf->client_id.data;

@@ -11,9 +11,6 @@
 
 static void ngx_http_oic_auth_poll_handler(ngx_event_t *ev);
 static void ngx_http_oic_auth_deadline_handler(ngx_event_t *ev);
-static void ngx_http_oic_auth_resume(ngx_http_request_t *r);
-static void ngx_http_oic_auth_log_id(u_char *dst, size_t size, u_char *id,
-    size_t len);
 
 
 /* this worker's fetches in flight */
@@ -352,7 +349,7 @@ ngx_http_oic_auth_deadline_handler(ngx_event_t *ev)
 }
 
 
-static void
+void
 ngx_http_oic_auth_resume(ngx_http_request_t *r)
 {
     ngx_connection_t  *c;
@@ -386,7 +383,7 @@ ngx_http_oic_auth_cleanup(void *data)
 
 
 /* An id for a log line: printable ASCII only, truncated, NUL-terminated. */
-static void
+void
 ngx_http_oic_auth_log_id(u_char *dst, size_t size, u_char *id, size_t len)
 {
     size_t  i, n;

@@ -177,6 +177,9 @@ static ngx_http_variable_t  ngx_http_oic_auth_vars[] = {
     { ngx_string("oic_auth_claim_"), NULL, ngx_http_oic_auth_claim_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
 
+    { ngx_string("oic_auth_limit_status"), NULL,
+      ngx_http_oic_auth_limit_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
