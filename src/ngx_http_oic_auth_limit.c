@@ -100,6 +100,9 @@ static void ngx_http_oic_auth_limit_unlock(ngx_http_oic_auth_limit_t *limits,
     ngx_uint_t n);
 static void ngx_http_oic_auth_limit_expire(
     ngx_http_oic_auth_limit_zone_t *zone, ngx_uint_t n);
+static void ngx_http_oic_auth_limit_log(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_http_oic_auth_limit_t *limit,
+    ngx_str_t *key, ngx_uint_t excess, ngx_int_t quiet);
 static ngx_int_t ngx_http_oic_auth_limit_reject(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx, ngx_http_oic_auth_limit_t *limit,
     ngx_uint_t excess);
@@ -232,18 +235,7 @@ ngx_http_oic_auth_limit_check(ngx_http_request_t *r,
         lr->status = NGX_HTTP_OIC_AUTH_LIMIT_REJECTED;
 
         if (quiet >= 0) {
-            u_char  log_id[NGX_HTTP_OIC_AUTH_LOG_ID];
-
-            ngx_http_oic_auth_log_id(log_id, sizeof(log_id), key.data,
-                                     key.len);
-
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "oic_auth: limiting requests of %s \"%s\" by zone "
-                          "\"%V\", excess: %ui.%03ui, answering 429; "
-                          "%i more refused since this key's last line",
-                          limit->key ? "key" : what, log_id,
-                          &limit->shm_zone->shm.name,
-                          excess / 1000, excess % 1000, quiet);
+            ngx_http_oic_auth_limit_log(r, ctx, limit, &key, excess, quiet);
         }
 
         return ngx_http_oic_auth_limit_reject(r, ctx, limit, excess);
@@ -306,6 +298,39 @@ ngx_http_oic_auth_limit_delayed(ngx_event_t *ev)
     ctx->state = lr ? lr->resume : NGX_HTTP_OIC_AUTH_RETRY;
 
     ngx_http_oic_auth_resume(ctx->request);
+}
+
+
+/* The refusal's line: who, which zone, the key= value, the excess. */
+static void
+ngx_http_oic_auth_limit_log(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_http_oic_auth_limit_t *limit,
+    ngx_str_t *key, ngx_uint_t excess, ngx_int_t quiet)
+{
+    char       *what;
+    u_char      who[NGX_HTTP_OIC_AUTH_LOG_ID], kid[NGX_HTTP_OIC_AUTH_LOG_ID];
+    u_char      keyed[NGX_HTTP_OIC_AUTH_LOG_ID + 16];
+    ngx_str_t   id;
+
+    if (ngx_http_oic_auth_limit_identity(r, ctx, &id, &what) != NGX_OK) {
+        ngx_str_null(&id);
+    }
+
+    ngx_http_oic_auth_log_id(who, sizeof(who), id.data, id.len);
+
+    keyed[0] = '\0';
+
+    if (limit->key) {
+        ngx_http_oic_auth_log_id(kid, sizeof(kid), key->data, key->len);
+        ngx_snprintf(keyed, sizeof(keyed), " (key \"%s\")%Z", kid);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "oic_auth: limiting requests of %s \"%s\" by zone \"%V\"%s, "
+                  "excess: %ui.%03ui, answering 429; %i more refused since "
+                  "this key's last line", what, who,
+                  &limit->shm_zone->shm.name, keyed,
+                  excess / 1000, excess % 1000, quiet);
 }
 
 

@@ -347,20 +347,19 @@ __DATA__
     oic_auth_limit_zone slow:1m rate=1r/s;
 --- config
     location /delay {
-        oic_auth bearer;
+        oic_auth basic;
         oic_auth_cache oic;
-        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/admin/v1/SigningCert/jwk;
-        oic_auth_issuer https://identity.oraclecloud.com/;
-        oic_auth_audience $TEST_NGINX_OIC_AUDIENCE;
+        oic_auth_token_endpoint http://127.0.0.1:$TEST_NGINX_IAM_PORT/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
         oic_auth_limit slow burst=3;
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
 --- request eval
-main::drive(path => '/delay/a', n => 4, auth => 'Bearer ' . main::tok('b7', iam => { sub => 'b7-app' }))
+main::drive(path => '/delay/a', n => 4, client => 'finance-app', auth => main::basic('finance-app'))
 --- response_body_filters eval
 main::summary(max_ms => [2500, 9000], p50_ms => [1500, 6000])
 --- response_body
-200:4 subs=b7-app:4 iam=0 oic=4 max_ms=ok p50_ms=ok
+200:4 subs=finance-app:4 iam=1 oic=4 max_ms=ok p50_ms=ok
 --- no_error_log
 [alert]
 [crit]
