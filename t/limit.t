@@ -94,16 +94,16 @@ sub summary {
     };
 }
 
-# the module's refusal lines in an error.log:
+# the module's refusal lines in an error.log, sorted (workers write in any order):
 #   '<client|subject|user> "<id>" zone=<zone>[ (key "<key>")] more=<n>'
 sub refusals {
     my $b = shift;
     return $b unless defined $b && $b =~ /\A\d{4}\//;
-    my $out = '';
+    my @out;
     while ($b =~ /oic_auth: limiting requests of (\w+ "[^"]*") by zone "([^"]+)"( \(key "[^"]*"\))?, excess: \d+\.\d{3}, answering 429; (\d+) more refused since this key's last line/g) {
-        $out .= "$1 zone=$2" . ($3 // '') . " more=$4\n";
+        push @out, "$1 zone=$2" . ($3 // '') . " more=$4\n";
     }
-    return $out;
+    return join '', sort @out;
 }
 
 add_block_preprocessor(sub {
@@ -649,7 +649,47 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 16: nginx -t: oic_auth_limit naming an undefined zone
+=== TEST 16: tiers as in conf/tiered-limits.conf: a map gives each client one non-empty key (a named team's clients the other zone's), empty keys are not limited
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_limit_zone per_client:1m rate=1r/m;
+    oic_auth_limit_zone team:1m rate=1r/m;
+    map $oic_auth_client_id $oic_default_tier {
+        volatile;
+        hr-app     "";
+        it-app     "";
+        default    $oic_auth_client_id;
+    }
+    map $oic_auth_client_id $oic_team_tier {
+        volatile;
+        hr-app     $oic_auth_client_id;
+        it-app     $oic_auth_client_id;
+        default    "";
+    }
+--- config
+    location /api {
+        oic_auth basic;
+        oic_auth_cache oic;
+        oic_auth_token_endpoint http://127.0.0.1:$TEST_NGINX_IAM_PORT/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
+        oic_auth_limit per_client key=$oic_default_tier burst=1 nodelay;
+        oic_auth_limit team key=$oic_team_tier burst=3 nodelay;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+--- request eval
+[main::drive(path => '/api/a', n => 24, client => ['app1', 'hr-app', 'it-app'],
+             auth => [main::basic('app1'), main::basic('hr-app'), main::basic('it-app')]),
+ "GET /_errlog"]
+--- response_body_filters eval
+[main::summary(), \&main::refusals]
+--- response_body eval
+["200:10 429:14 a0(200:2 429:6) a1(200:4 429:4) a2(200:4 429:4) subs=app1:2,hr-app:4,it-app:4 iam=app1:1 hr-app:1 it-app:1 oic=10\n",
+ "client \"app1\" zone=per_client (key \"app1\") more=0\nclient \"hr-app\" zone=team (key \"hr-app\") more=0\nclient \"it-app\" zone=team (key \"it-app\") more=0\n"]
+--- timeout: 30
+
+
+
+=== TEST 17: nginx -t: oic_auth_limit naming an undefined zone
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
@@ -662,7 +702,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 17: nginx -t: a rate of 0
+=== TEST 18: nginx -t: a rate of 0
 --- http_config
     oic_auth_limit_zone z:1m rate=0r/s;
 --- config
@@ -672,7 +712,7 @@ invalid rate "rate=0r/s", it must be rate=Nr/s or rate=Nr/m, N from 1 to 1000000
 
 
 
-=== TEST 18: nginx -t: a rate per hour
+=== TEST 19: nginx -t: a rate per hour
 --- http_config
     oic_auth_limit_zone z:1m rate=10r/h;
 --- config
@@ -682,7 +722,7 @@ invalid rate "rate=10r/h"
 
 
 
-=== TEST 19: nginx -t: a rate without a unit
+=== TEST 20: nginx -t: a rate without a unit
 --- http_config
     oic_auth_limit_zone z:1m rate=10;
 --- config
@@ -692,7 +732,7 @@ invalid rate "rate=10"
 
 
 
-=== TEST 20: nginx -t: a rate that is not a number
+=== TEST 21: nginx -t: a rate that is not a number
 --- http_config
     oic_auth_limit_zone z:1m rate=fastr/s;
 --- config
@@ -702,7 +742,7 @@ invalid rate "rate=fastr/s"
 
 
 
-=== TEST 21: nginx -t: a rate above 1000000r/s
+=== TEST 22: nginx -t: a rate above 1000000r/s
 --- http_config
     oic_auth_limit_zone z:1m rate=1000001r/s;
 --- config
@@ -712,7 +752,7 @@ invalid rate "rate=1000001r/s"
 
 
 
-=== TEST 22: nginx -t: a zone without a rate
+=== TEST 23: nginx -t: a zone without a rate
 --- http_config
     oic_auth_limit_zone z:1m;
 --- config
@@ -722,7 +762,7 @@ invalid number of arguments in "oic_auth_limit_zone" directive
 
 
 
-=== TEST 23: nginx -t: something else where the rate goes
+=== TEST 24: nginx -t: something else where the rate goes
 --- http_config
     oic_auth_limit_zone z:1m burst=5;
 --- config
@@ -732,7 +772,7 @@ invalid rate "burst=5"
 
 
 
-=== TEST 24: nginx -t: a burst of 0
+=== TEST 25: nginx -t: a burst of 0
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -745,7 +785,7 @@ invalid burst value "burst=0"
 
 
 
-=== TEST 25: nginx -t: a burst that is not a number
+=== TEST 26: nginx -t: a burst that is not a number
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -758,7 +798,7 @@ invalid burst value "burst=many"
 
 
 
-=== TEST 26: nginx -t: the same limit zone defined twice
+=== TEST 27: nginx -t: the same limit zone defined twice
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
     oic_auth_limit_zone z:1m rate=2r/s;
@@ -769,7 +809,7 @@ duplicate zone "z"
 
 
 
-=== TEST 27: nginx -t: a limit zone with the name of the token zone
+=== TEST 28: nginx -t: a limit zone with the name of the token zone
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone oic:1m rate=1r/s;
@@ -780,7 +820,7 @@ the shared memory zone "oic" is already declared for a different use
 
 
 
-=== TEST 28: nginx -t: oic_auth_cache naming a limit zone
+=== TEST 29: nginx -t: oic_auth_cache naming a limit zone
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -795,7 +835,7 @@ the shared memory zone "z" is already declared for a different use
 
 
 
-=== TEST 29: nginx -t: a limit zone smaller than 32k
+=== TEST 30: nginx -t: a limit zone smaller than 32k
 --- http_config
     oic_auth_limit_zone z:16k rate=1r/s;
 --- config
@@ -805,7 +845,7 @@ zone "z" is too small: 16k, the minimum is 32k
 
 
 
-=== TEST 30: nginx -t: a limit zone without a size
+=== TEST 31: nginx -t: a limit zone without a size
 --- http_config
     oic_auth_limit_zone z rate=1r/s;
 --- config
@@ -815,7 +855,7 @@ invalid zone "z", it must be NAME:SIZE
 
 
 
-=== TEST 31: nginx -t: one zone twice in a location
+=== TEST 32: nginx -t: one zone twice in a location
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -829,7 +869,7 @@ zone "z" is already limited here
 
 
 
-=== TEST 32: nginx -t: an unknown parameter
+=== TEST 33: nginx -t: an unknown parameter
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -842,7 +882,7 @@ invalid parameter "delay=1"
 
 
 
-=== TEST 33: nginx -t: nodelay twice
+=== TEST 34: nginx -t: nodelay twice
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -855,7 +895,7 @@ invalid parameter "nodelay"
 
 
 
-=== TEST 34: nginx -t: an empty key
+=== TEST 35: nginx -t: an empty key
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -868,7 +908,7 @@ invalid key "key="
 
 
 
-=== TEST 35: nginx -t: "oic_auth_limit off" with a limit at the same level
+=== TEST 36: nginx -t: "oic_auth_limit off" with a limit at the same level
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -882,7 +922,7 @@ invalid key "key="
 
 
 
-=== TEST 36: nginx -t: oic_auth_limit_zone is an http-level directive
+=== TEST 37: nginx -t: oic_auth_limit_zone is an http-level directive
 --- config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- must_die
