@@ -585,7 +585,41 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 14: a 32k zone and a new key on every request (key=$request_id): old keys are evicted, every request is served
+=== TEST 14: error_page 429 to a location under the same limits: the refused request is not counted again there, it gets that location's answer with its 429
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_limit_zone persub:1m rate=1r/m;
+--- config
+    oic_auth_cache oic;
+    oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/admin/v1/SigningCert/jwk;
+    oic_auth_issuer https://identity.oraclecloud.com/;
+    oic_auth_audience $TEST_NGINX_OIC_AUDIENCE;
+    oic_auth_limit persub;
+    add_header X-Limit $oic_auth_limit_status always;
+    error_page 429 /busy/_plain;
+
+    location /api {
+        oic_auth bearer;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+    location /busy {
+        oic_auth bearer;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+--- request eval
+["GET /api/a", "GET /api/b"]
+--- more_headers eval
+[(main::bearer_hdr('b14', iam => { sub => 'b14-app' })) x 2]
+--- error_code eval
+[200, 429]
+--- response_body eval
+["sub=b14-app path=/api/a\n", "plain"]
+--- response_headers eval
+["X-Limit: PASSED", "X-Limit: REJECTED"]
+
+
+
+=== TEST 15: a 32k zone and a new key on every request (key=$request_id): old keys are evicted, every request is served
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone tiny:32k rate=1r/m;
@@ -612,7 +646,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 15: inheritance: a level without oic_auth_limit inherits the outer list (http level here), one with its own replaces it, "oic_auth_limit off" clears it
+=== TEST 16: inheritance: a level without oic_auth_limit inherits the outer list (http level here), one with its own replaces it, "oic_auth_limit off" clears it
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone outer:1m rate=1r/m;
@@ -649,7 +683,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 16: tiers as in conf/tiered-limits.conf: a map gives each client one non-empty key (a named team's clients the other zone's), empty keys are not limited
+=== TEST 17: tiers as in conf/tiered-limits.conf: a map gives each client one non-empty key (a named team's clients the other zone's), empty keys are not limited
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone per_client:1m rate=1r/m;
@@ -689,7 +723,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 17: nginx -t: oic_auth_limit naming an undefined zone
+=== TEST 18: nginx -t: oic_auth_limit naming an undefined zone
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
@@ -702,7 +736,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 18: nginx -t: a rate of 0
+=== TEST 19: nginx -t: a rate of 0
 --- http_config
     oic_auth_limit_zone z:1m rate=0r/s;
 --- config
@@ -712,7 +746,7 @@ invalid rate "rate=0r/s", it must be rate=Nr/s or rate=Nr/m, N from 1 to 1000000
 
 
 
-=== TEST 19: nginx -t: a rate per hour
+=== TEST 20: nginx -t: a rate per hour
 --- http_config
     oic_auth_limit_zone z:1m rate=10r/h;
 --- config
@@ -722,7 +756,7 @@ invalid rate "rate=10r/h"
 
 
 
-=== TEST 20: nginx -t: a rate without a unit
+=== TEST 21: nginx -t: a rate without a unit
 --- http_config
     oic_auth_limit_zone z:1m rate=10;
 --- config
@@ -732,7 +766,7 @@ invalid rate "rate=10"
 
 
 
-=== TEST 21: nginx -t: a rate that is not a number
+=== TEST 22: nginx -t: a rate that is not a number
 --- http_config
     oic_auth_limit_zone z:1m rate=fastr/s;
 --- config
@@ -742,7 +776,7 @@ invalid rate "rate=fastr/s"
 
 
 
-=== TEST 22: nginx -t: a rate above 1000000r/s
+=== TEST 23: nginx -t: a rate above 1000000r/s
 --- http_config
     oic_auth_limit_zone z:1m rate=1000001r/s;
 --- config
@@ -752,7 +786,7 @@ invalid rate "rate=1000001r/s"
 
 
 
-=== TEST 23: nginx -t: a zone without a rate
+=== TEST 24: nginx -t: a zone without a rate
 --- http_config
     oic_auth_limit_zone z:1m;
 --- config
@@ -762,7 +796,7 @@ invalid number of arguments in "oic_auth_limit_zone" directive
 
 
 
-=== TEST 24: nginx -t: something else where the rate goes
+=== TEST 25: nginx -t: something else where the rate goes
 --- http_config
     oic_auth_limit_zone z:1m burst=5;
 --- config
@@ -772,7 +806,7 @@ invalid rate "burst=5"
 
 
 
-=== TEST 25: nginx -t: a burst of 0
+=== TEST 26: nginx -t: a burst of 0
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -785,7 +819,7 @@ invalid burst value "burst=0"
 
 
 
-=== TEST 26: nginx -t: a burst that is not a number
+=== TEST 27: nginx -t: a burst that is not a number
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -798,7 +832,7 @@ invalid burst value "burst=many"
 
 
 
-=== TEST 27: nginx -t: the same limit zone defined twice
+=== TEST 28: nginx -t: the same limit zone defined twice
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
     oic_auth_limit_zone z:1m rate=2r/s;
@@ -809,7 +843,7 @@ duplicate zone "z"
 
 
 
-=== TEST 28: nginx -t: a limit zone with the name of the token zone
+=== TEST 29: nginx -t: a limit zone with the name of the token zone
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone oic:1m rate=1r/s;
@@ -820,7 +854,7 @@ the shared memory zone "oic" is already declared for a different use
 
 
 
-=== TEST 29: nginx -t: oic_auth_cache naming a limit zone
+=== TEST 30: nginx -t: oic_auth_cache naming a limit zone
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -835,7 +869,7 @@ the shared memory zone "z" is already declared for a different use
 
 
 
-=== TEST 30: nginx -t: a limit zone smaller than 32k
+=== TEST 31: nginx -t: a limit zone smaller than 32k
 --- http_config
     oic_auth_limit_zone z:16k rate=1r/s;
 --- config
@@ -845,7 +879,7 @@ zone "z" is too small: 16k, the minimum is 32k
 
 
 
-=== TEST 31: nginx -t: a limit zone without a size
+=== TEST 32: nginx -t: a limit zone without a size
 --- http_config
     oic_auth_limit_zone z rate=1r/s;
 --- config
@@ -855,7 +889,7 @@ invalid zone "z", it must be NAME:SIZE
 
 
 
-=== TEST 32: nginx -t: one zone twice in a location
+=== TEST 33: nginx -t: one zone twice in a location
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -869,7 +903,7 @@ zone "z" is already limited here
 
 
 
-=== TEST 33: nginx -t: an unknown parameter
+=== TEST 34: nginx -t: an unknown parameter
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -882,7 +916,7 @@ invalid parameter "delay=1"
 
 
 
-=== TEST 34: nginx -t: nodelay twice
+=== TEST 35: nginx -t: nodelay twice
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -895,7 +929,7 @@ invalid parameter "nodelay"
 
 
 
-=== TEST 35: nginx -t: an empty key
+=== TEST 36: nginx -t: an empty key
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -908,7 +942,7 @@ invalid key "key="
 
 
 
-=== TEST 36: nginx -t: "oic_auth_limit off" with a limit at the same level
+=== TEST 37: nginx -t: "oic_auth_limit off" with a limit at the same level
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -922,7 +956,7 @@ invalid key "key="
 
 
 
-=== TEST 37: nginx -t: oic_auth_limit_zone is an http-level directive
+=== TEST 38: nginx -t: oic_auth_limit_zone is an http-level directive
 --- config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- must_die
