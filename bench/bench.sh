@@ -7,12 +7,16 @@
 #   3. oic_auth bearer with a different token on every request (each one an
 #      RS256 signature verification),
 #   4. oic_auth basic, one legacy client (its IAM token from the shared cache),
+#  4b. the same with an oic_auth_limit per client that the load never
+#      exceeds (1000000r/s, burst=1000 nodelay: counted, never refused), run
+#      right after 4: the cost of the limit on the hit path,
 #   5. oic_auth exchange, one Entra user (the user's IAM token from the cache),
 # all three proxying to a "return 200" server block of the same nginx on
 # another port (keep-alive upstream connections), measured with wrk.
 #
 #   bench/bench.sh                 # wrk -t2 -c32 -d10s for 1 and 2, 20,000 tokens for 3
 #   BENCH_DURATION=5s BENCH_TOKENS=40000 bench/bench.sh
+#   BENCH_LIMIT_PAIRS=6 bench/bench.sh   # then 4 and 4b alternately, 6 times each
 #
 # Everything runs on 127.0.0.1 and is stopped at exit: the mock Entra ID of
 # t/mock/idp.js (JWKS, and the test-only mint endpoint that pre-mints
@@ -34,6 +38,7 @@ DURATION=${BENCH_DURATION:-10s}
 THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 TOKENS=${BENCH_TOKENS:-20000}
+LIMIT_PAIRS=${BENCH_LIMIT_PAIRS:-0}
 TENANT=bench-tenant
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -136,6 +141,7 @@ events { worker_connections 4096; }
 http {
     access_log off;
     oic_auth_cache_zone oic:64m;
+    oic_auth_limit_zone perclient:1m rate=1000000r/s;
 
     upstream backend {
         server 127.0.0.1:$UP_PORT;
@@ -174,6 +180,15 @@ http {
             proxy_pass http://backend;
         }
 
+        location /basic-limit {
+            oic_auth basic;
+            oic_auth_cache oic;
+            oic_auth_token_endpoint http://127.0.0.1:$IAM_PORT/oauth2/v1/token;
+            oic_auth_scope "$SCOPE";
+            oic_auth_limit perclient burst=1000 nodelay;
+            proxy_pass http://backend;
+        }
+
         location /exchange {
             oic_auth exchange;
             oic_auth_cache oic;
@@ -204,6 +219,7 @@ check() {   # check <path> [token | "Basic ..."]: the answer must be 200 "ok"
 check /plain
 check /bearer "$REPEATED"            # also fetches the JWKS
 check /basic "Basic $BASIC"           # fetches app1's IAM token
+check /basic-limit "Basic $BASIC"
 check /exchange "$REPEATED"          # fetches alice's IAM token
 out=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x$REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
 [ "$out" = 401 ] || { echo "a broken token answered $out, not 401" >&2; exit 1; }
@@ -293,6 +309,7 @@ echo "running wrk -t$THREADS -c$CONNECTIONS -d$DURATION (nginx: 2 workers, $(npr
 R1=$(run plain "http://127.0.0.1:$FRONT_PORT/plain")
 R2=$(run repeated -H "Authorization: Bearer $REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
 R4=$(run basic -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic")
+R4L=$(run basic-limit -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic-limit")
 R5=$(run exchange -H "Authorization: Bearer $REPEATED" "http://127.0.0.1:$FRONT_PORT/exchange")
 # wrk's main thread sleeps for the whole -d even when the script stops early:
 # allow the tokens 3 times the time they would take at the rate of run 2
@@ -307,7 +324,7 @@ set -- $R3
 R3="$D_RPS $2 $3 $D_N $5 ${6:-}"
 
 # no request may have failed, no token may have been refused
-for r in "$R1" "$R2" "$R3" "$R4" "$R5"; do
+for r in "$R1" "$R2" "$R3" "$R4" "$R4L" "$R5"; do
     set -- $r
     if [ "$5" != 0 ] || [ -n "${6:-}" ]; then
         echo "failed requests ($r):" >&2
@@ -321,10 +338,28 @@ echo
 echo "oic_auth benchmark: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), 2 workers, wrk -t$THREADS -c$CONNECTIONS, $(nproc) CPUs ($(uname -m)), $(date -u +%Y-%m-%d)"
 printf '%-44s %12s %10s %10s %10s\n' "case" "requests/s" "p50" "p99" "requests"
 printf '%-44s %12s %10s %10s %10s\n' "--------------------------------------------" "----------" "--------" "--------" "--------"
+# 4 and 4b alternately: on a busy machine one run of each is mostly noise
+P4= P4L=
+for _ in $(seq "$LIMIT_PAIRS"); do
+    set -- $(run basic -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic")
+    [ "$5" = 0 ] || { echo "4: failed requests" >&2; exit 1; }
+    P4="$P4 ${1%.*}"
+    set -- $(run basic-limit -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic-limit")
+    [ "$5" = 0 ] || { echo "4b: failed requests" >&2; exit 1; }
+    P4L="$P4L ${1%.*}"
+done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+
 set -- $R1; printf '%-44s %12s %10s %10s %10s\n' "1. proxy_pass, no oic_auth" "$1" "$2" "$3" "$4"
 set -- $R2; printf '%-44s %12s %10s %10s %10s\n' "2. bearer, one repeated token (cache)" "$1" "$2" "$3" "$4"
 set -- $R3; printf '%-44s %12s %10s %10s %10s\n' "3. bearer, all-distinct tokens (RS256 verify)" "$1" "$2" "$3" "$4"
 set -- $R4; printf '%-44s %12s %10s %10s %10s\n' "4. basic, one client (IAM token cached)" "$1" "$2" "$3" "$4"
+set -- $R4L; printf '%-44s %12s %10s %10s %10s\n' "4b. basic, as 4 + oic_auth_limit (not hit)" "$1" "$2" "$3" "$4"
 set -- $R5; printf '%-44s %12s %10s %10s %10s\n' "5. exchange, one user (IAM token cached)" "$1" "$2" "$3" "$4"
-echo "(1, 2, 4, 5: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
+echo "(1, 2, 4, 4b, 5: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
+if [ "$LIMIT_PAIRS" -gt 0 ]; then
+    echo "4 and 4b alternately, $LIMIT_PAIRS x $DURATION each (requests/s):"
+    echo "   4:$P4   median $(median <<<"$P4")"
+    echo "  4b:$P4L   median $(median <<<"$P4L")"
+fi
 echo "IAM token requests during the whole run: $(curl -s "http://127.0.0.1:$IAM_PORT/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.total)))')"
