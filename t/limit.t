@@ -394,7 +394,33 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 9: $oic_auth_limit_status: PASSED, DELAYED (about 1 s at 1r/s burst=1), REJECTED; empty where no limit applies; a delayed exchange request goes on to IAM afterwards
+=== TEST 9: clients that go away while their requests are delayed: the timers go with the requests, no worker dies, the next requests are answered
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_limit_zone slow:1m rate=1r/s;
+--- config
+    location /delay {
+        oic_auth basic;
+        oic_auth_cache oic;
+        oic_auth_token_endpoint http://127.0.0.1:$TEST_NGINX_IAM_PORT/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
+        oic_auth_limit slow burst=8;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+--- request eval
+[main::drive(path => '/delay/a', n => 8, abort => 8, abort_ms => 600, client => 'it-app', auth => main::basic('it-app')),
+ main::drive(path => '/delay/b', n => 2, client => 'hr-app', auth => main::basic('hr-app'))]
+--- response_body_like eval
+["^200:1 aborted:7 subs=it-app:1 iam=1 oic=1\$", "^200:2 subs=hr-app:2 iam=1 oic=2\$"]
+--- no_error_log
+[alert]
+[crit]
+exited on signal
+--- timeout: 40
+
+
+
+=== TEST 10: $oic_auth_limit_status: PASSED, DELAYED (about 1 s at 1r/s burst=1), REJECTED; empty where no limit applies; a delayed exchange request goes on to IAM afterwards
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone d:1m rate=1r/s;
@@ -457,7 +483,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 10: several limits per location, all must pass; a request one limit refuses does not count against the others (a global limit listed first, a per-client one second)
+=== TEST 11: several limits per location, all must pass; a request one limit refuses does not count against the others (a global limit listed first, a per-client one second)
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone global:1m rate=1r/m;
@@ -491,7 +517,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 11: key= a complex value evaluated after authentication: per client and URI
+=== TEST 12: key= a complex value evaluated after authentication: per client and URI
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone peruri:1m rate=1r/m;
@@ -518,7 +544,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 12: satisfy any: a client over its limit gets 429 (the limit stands: it is not an authentication failure), a request oic_auth refuses and another module lets in is not counted
+=== TEST 13: satisfy any: a client over its limit gets 429 (the limit stands: it is not an authentication failure), a request oic_auth refuses and another module lets in is not counted
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone perclient:1m rate=1r/m;
@@ -550,7 +576,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 13: an internal redirect to another limited location counts the request once (error_page after an upstream 404)
+=== TEST 14: an internal redirect to another limited location counts the request once (error_page after an upstream 404)
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone persub:1m rate=1r/m;
@@ -585,7 +611,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 14: error_page 429 to a location under the same limits: the refused request is not counted again there, it gets that location's answer with its 429
+=== TEST 15: error_page 429 to a location under the same limits: the refused request is not counted again there, it gets that location's answer with its 429
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone persub:1m rate=1r/m;
@@ -619,7 +645,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 15: a 32k zone and a new key on every request (key=$request_id): old keys are evicted, every request is served
+=== TEST 16: a 32k zone and a new key on every request (key=$request_id): old keys are evicted, every request is served
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone tiny:32k rate=1r/m;
@@ -646,7 +672,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 16: inheritance: a level without oic_auth_limit inherits the outer list (http level here), one with its own replaces it, "oic_auth_limit off" clears it
+=== TEST 17: inheritance: a level without oic_auth_limit inherits the outer list (http level here), one with its own replaces it, "oic_auth_limit off" clears it
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone outer:1m rate=1r/m;
@@ -683,7 +709,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 17: tiers as in conf/tiered-limits.conf: a map gives each client one non-empty key (a named team's clients the other zone's), empty keys are not limited
+=== TEST 18: tiers as in conf/tiered-limits.conf: a map gives each client one non-empty key (a named team's clients the other zone's), empty keys are not limited
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone per_client:1m rate=1r/m;
@@ -723,7 +749,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 18: nginx -t: oic_auth_limit naming an undefined zone
+=== TEST 19: nginx -t: oic_auth_limit naming an undefined zone
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
@@ -736,7 +762,7 @@ main::summary(max_ms => [0, 1500])
 
 
 
-=== TEST 19: nginx -t: a rate of 0
+=== TEST 20: nginx -t: a rate of 0
 --- http_config
     oic_auth_limit_zone z:1m rate=0r/s;
 --- config
@@ -746,7 +772,7 @@ invalid rate "rate=0r/s", it must be rate=Nr/s or rate=Nr/m, N from 1 to 1000000
 
 
 
-=== TEST 20: nginx -t: a rate per hour
+=== TEST 21: nginx -t: a rate per hour
 --- http_config
     oic_auth_limit_zone z:1m rate=10r/h;
 --- config
@@ -756,7 +782,7 @@ invalid rate "rate=10r/h"
 
 
 
-=== TEST 21: nginx -t: a rate without a unit
+=== TEST 22: nginx -t: a rate without a unit
 --- http_config
     oic_auth_limit_zone z:1m rate=10;
 --- config
@@ -766,7 +792,7 @@ invalid rate "rate=10"
 
 
 
-=== TEST 22: nginx -t: a rate that is not a number
+=== TEST 23: nginx -t: a rate that is not a number
 --- http_config
     oic_auth_limit_zone z:1m rate=fastr/s;
 --- config
@@ -776,7 +802,7 @@ invalid rate "rate=fastr/s"
 
 
 
-=== TEST 23: nginx -t: a rate above 1000000r/s
+=== TEST 24: nginx -t: a rate above 1000000r/s
 --- http_config
     oic_auth_limit_zone z:1m rate=1000001r/s;
 --- config
@@ -786,7 +812,7 @@ invalid rate "rate=1000001r/s"
 
 
 
-=== TEST 24: nginx -t: a zone without a rate
+=== TEST 25: nginx -t: a zone without a rate
 --- http_config
     oic_auth_limit_zone z:1m;
 --- config
@@ -796,7 +822,7 @@ invalid number of arguments in "oic_auth_limit_zone" directive
 
 
 
-=== TEST 25: nginx -t: something else where the rate goes
+=== TEST 26: nginx -t: something else where the rate goes
 --- http_config
     oic_auth_limit_zone z:1m burst=5;
 --- config
@@ -806,7 +832,7 @@ invalid rate "burst=5"
 
 
 
-=== TEST 26: nginx -t: a burst of 0
+=== TEST 27: nginx -t: a burst of 0
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -819,7 +845,7 @@ invalid burst value "burst=0"
 
 
 
-=== TEST 27: nginx -t: a burst that is not a number
+=== TEST 28: nginx -t: a burst that is not a number
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -832,7 +858,7 @@ invalid burst value "burst=many"
 
 
 
-=== TEST 28: nginx -t: the same limit zone defined twice
+=== TEST 29: nginx -t: the same limit zone defined twice
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
     oic_auth_limit_zone z:1m rate=2r/s;
@@ -843,7 +869,7 @@ duplicate zone "z"
 
 
 
-=== TEST 29: nginx -t: a limit zone with the name of the token zone
+=== TEST 30: nginx -t: a limit zone with the name of the token zone
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone oic:1m rate=1r/s;
@@ -854,7 +880,7 @@ the shared memory zone "oic" is already declared for a different use
 
 
 
-=== TEST 30: nginx -t: oic_auth_cache naming a limit zone
+=== TEST 31: nginx -t: oic_auth_cache naming a limit zone
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -869,7 +895,7 @@ the shared memory zone "z" is already declared for a different use
 
 
 
-=== TEST 31: nginx -t: a limit zone smaller than 32k
+=== TEST 32: nginx -t: a limit zone smaller than 32k
 --- http_config
     oic_auth_limit_zone z:16k rate=1r/s;
 --- config
@@ -879,7 +905,7 @@ zone "z" is too small: 16k, the minimum is 32k
 
 
 
-=== TEST 32: nginx -t: a limit zone without a size
+=== TEST 33: nginx -t: a limit zone without a size
 --- http_config
     oic_auth_limit_zone z rate=1r/s;
 --- config
@@ -889,7 +915,7 @@ invalid zone "z", it must be NAME:SIZE
 
 
 
-=== TEST 33: nginx -t: one zone twice in a location
+=== TEST 34: nginx -t: one zone twice in a location
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -903,7 +929,7 @@ zone "z" is already limited here
 
 
 
-=== TEST 34: nginx -t: an unknown parameter
+=== TEST 35: nginx -t: an unknown parameter
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -916,7 +942,7 @@ invalid parameter "delay=1"
 
 
 
-=== TEST 35: nginx -t: nodelay twice
+=== TEST 36: nginx -t: nodelay twice
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -929,7 +955,7 @@ invalid parameter "nodelay"
 
 
 
-=== TEST 36: nginx -t: an empty key
+=== TEST 37: nginx -t: an empty key
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -942,7 +968,7 @@ invalid key "key="
 
 
 
-=== TEST 37: nginx -t: "oic_auth_limit off" with a limit at the same level
+=== TEST 38: nginx -t: "oic_auth_limit off" with a limit at the same level
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -956,7 +982,7 @@ invalid key "key="
 
 
 
-=== TEST 38: nginx -t: oic_auth_limit_zone is an http-level directive
+=== TEST 39: nginx -t: oic_auth_limit_zone is an http-level directive
 --- config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- must_die
