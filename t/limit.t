@@ -133,7 +133,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: basic, 4 workers: a client over its rate gets 429 with Retry-After (no IAM call, no upstream request) while another client is unaffected; $oic_auth_limit_status
+=== TEST 1: basic, 4 workers: a client over its rate gets 429 with Retry-After (no IAM call, no upstream request) while another client is unaffected; $oic_auth_limit_status; the access log can tell who was limited ($oic_auth_client_id in the 429)
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone perclient:1m rate=1r/m;
@@ -146,6 +146,7 @@ __DATA__
         oic_auth_limit perclient burst=2 nodelay;
         add_header X-Limit $oic_auth_limit_status always;
         add_header X-Error $oic_auth_error always;
+        add_header X-Client $oic_auth_client_id always;
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
 --- request eval
@@ -163,8 +164,8 @@ __DATA__
  "200:6 429:4 a0(200:3 429:2) a1(200:3 429:2) subs=app4:3,app5:3 iam=app4:1 app5:1 oic=6\n",
  "429 Too Many Requests\n", "429 Too Many Requests\n", "sub=app6 path=/api/f\n"]
 --- response_headers_like eval
-["", "", "", "Retry-After: 6[0-3]\nX-Limit: REJECTED\nX-Error: rate_limited",
- "Retry-After: 6[0-3]\nX-Limit: REJECTED\nX-Error: rate_limited", "X-Limit: PASSED"]
+["", "", "", "Retry-After: 6[0-3]\nX-Limit: REJECTED\nX-Error: rate_limited\nX-Client: app1",
+ "Retry-After: 6[0-3]\nX-Limit: REJECTED\nX-Error: rate_limited\nX-Client: app2", "X-Limit: PASSED\nX-Client: app6"]
 --- response_headers eval
 ["", "", "", "!WWW-Authenticate", "!WWW-Authenticate", "!Retry-After"]
 --- no_error_log
