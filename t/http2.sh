@@ -112,6 +112,17 @@ check "one IAM call for them" 1 "$(calls app5)"
 check "auth_request without credentials: 401" 401 \
     "$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge "http://127.0.0.1:$port/ar/b")"
 
+curl -s -o /dev/null -H 'Content-Type: application/json' -d '{"client":"app6","behavior":{"delay_ms":2000}}' \
+    "http://127.0.0.1:$iam/_test/iam/behavior"
+app6=$(basic app6)
+urls /page.html 5 | timeout 0.5 xargs curl -s --no-progress-meter --http2-prior-knowledge --parallel \
+    --parallel-immediate -H "Authorization: Basic $app6" >/dev/null 2>&1
+sleep 2.2
+check "after a connection left with 10 SSI includes waiting: 5 pages, 10 includes with the IAM token" 10 \
+    "$(urls /page.html 5 | xargs curl -s --no-progress-meter --http2-prior-knowledge --parallel --parallel-immediate \
+        -H "Authorization: Basic $app6" | grep -o '"sub":"app6"' | wc -l)"
+check "the abandoned fetch filled the cache: one IAM call" 1 "$(calls app6)"
+
 check "no alerts, no crashed worker" 0 "$(grep -c -E '\[(alert|crit|emerg)\]|exited on signal' "$work/logs/error.log")"
 
 echo "$pass passed, $fail failed"

@@ -768,3 +768,33 @@ _EOC_
 [qr/WWW-Authenticate/i, qr/\A\z/]
 --- raw_response_headers_like eval
 [qr/\A/, qr/WWW-Authenticate: Basic realm="oic", charset="UTF-8"\r\nWWW-Authenticate: Bearer realm="oic"\r\n/]
+
+
+
+=== TEST 22: a client that goes away while its SSI include waits for IAM (slow-app answers after 2 s): the waiting subrequest is let go, the fetch goes on and fills the cache, the worker stays healthy
+--- config eval
+$main::UP . <<"_EOC_"
+    location = /page.html {
+        ssi on;
+    }
+    location /api/ {
+$main::BASIC
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/up/;
+    }
+_EOC_
+--- user_files
+>>> page.html
+[<!--# include virtual="/api/x" -->]
+--- request
+GET /page.html
+--- more_headers eval
+main::basic('slow-app')
+--- timeout: 0.5
+--- abort
+--- wait: 2.5
+--- ignore_response
+--- error_log
+oic_auth: token issued for client "slow-app"
+--- no_error_log
+[alert]
+[crit]
