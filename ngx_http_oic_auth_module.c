@@ -315,7 +315,7 @@ ngx_http_oic_auth_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    return ngx_http_oic_auth_satisfy(r, ngx_http_oic_auth_check(r, lcf));
+    return ngx_http_oic_auth_refusal(r, ngx_http_oic_auth_check(r, lcf));
 }
 
 
@@ -359,7 +359,7 @@ ngx_http_oic_auth_precontent_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    rc = ngx_http_oic_auth_check(r, lcf);
+    rc = ngx_http_oic_auth_refusal(r, ngx_http_oic_auth_check(r, lcf));
 
     /* NGX_OK would skip the other precontent handlers (try_files, mirror) */
 

@@ -200,7 +200,7 @@ ngx_int_t ngx_http_oic_auth_set_header(ngx_http_request_t *r,
 ngx_int_t ngx_http_oic_auth_leave(ngx_http_request_t *r);
 ngx_int_t ngx_http_oic_auth_let_in(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx);
-ngx_int_t ngx_http_oic_auth_satisfy(ngx_http_request_t *r, ngx_int_t rc);
+ngx_int_t ngx_http_oic_auth_refusal(ngx_http_request_t *r, ngx_int_t rc);
 
 /* ngx_http_oic_auth_basic.c */
 ngx_int_t ngx_http_oic_auth_basic(ngx_http_request_t *r,

@@ -12,9 +12,9 @@
  *   - subrequests: their header list is their parent's (a struct copy
  *     whose elements are shared), so a subrequest gets its own copy before
  *     its Authorization header changes;
- *   - satisfy any: the only refusals nginx lets another access module
- *     overrule are 401 and 403, and what is left of a refusal when another
- *     module lets the request in.
+ *   - satisfy any and auth_request: the only refusals another module acts
+ *     on are 401 and 403, and what is left of a refusal when another
+ *     access module lets the request in.
  */
 
 #include "ngx_http_oic_auth.h"
@@ -373,13 +373,17 @@ ngx_http_oic_auth_let_in(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx)
 
 
 /*
- * The access phase under satisfy any: after 401 or 403 the other access
- * modules have their say; any other answer would end the request at once.
- * A malformed header is a failed authentication (401); the deny status 404
- * and IAM or JWKS trouble deny (403). Internal errors stay what they are.
+ * The answers other modules can act on. The access phase under satisfy
+ * any: after 401 or 403 the other access modules have their say, any
+ * other answer ends the request at once; a malformed header is a failed
+ * authentication (401), the deny status 404 and IAM or JWKS trouble deny
+ * (403). A subrequest: auth_request, the module that reads a subrequest's
+ * status, takes 2xx, 401 and 403 and makes anything else a 500; the
+ * client's errors (400, the deny status 404) become 401 and 403 there,
+ * server-side trouble stays one. Internal errors stay what they are.
  */
 ngx_int_t
-ngx_http_oic_auth_satisfy(ngx_http_request_t *r, ngx_int_t rc)
+ngx_http_oic_auth_refusal(ngx_http_request_t *r, ngx_int_t rc)
 {
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -390,10 +394,17 @@ ngx_http_oic_auth_satisfy(ngx_http_request_t *r, ngx_int_t rc)
         return rc;
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    if (r != r->main) {
+        if (rc != NGX_HTTP_BAD_REQUEST && rc != NGX_HTTP_NOT_FOUND) {
+            return rc;
+        }
 
-    if (clcf->satisfy != NGX_HTTP_SATISFY_ANY) {
-        return rc;
+    } else {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        if (clcf->satisfy != NGX_HTTP_SATISFY_ANY) {
+            return rc;
+        }
     }
 
     return (rc == NGX_HTTP_BAD_REQUEST) ? NGX_HTTP_UNAUTHORIZED

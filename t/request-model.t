@@ -798,3 +798,28 @@ oic_auth: token issued for client "slow-app"
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 23: auth_request takes 2xx, 401 and 403 (anything else becomes 500): through it, a malformed header gets 401 (with the invalid_request challenge) and a token without the route's scope under oic_auth_deny_status 404 gets 403
+--- config eval
+$main::UP . $main::AUTHOK . $main::AR . <<"_EOC_"
+    location = /auth {
+        internal;
+$main::BEARER
+        oic_auth_scopes_required oic_api_IT;
+        oic_auth_deny_status 404;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/authok;
+    }
+_EOC_
+--- request eval
+["GET /ar/a", "GET /ar/b", "GET /ar/c"]
+--- more_headers eval
+["Authorization: Bearer a b", main::auth('valid'), main::auth('it')]
+--- error_code eval
+[401, 403, 200]
+--- response_headers eval
+["WWW-Authenticate: Bearer realm=\"oic\", error=\"invalid_request\", error_description=\"malformed Authorization header\"",
+ "!WWW-Authenticate", "!WWW-Authenticate"]
+--- no_error_log
+auth request unexpected status
