@@ -153,7 +153,6 @@ typedef struct {
     ngx_table_elt_t            *challenges[2];  /* WWW-Authenticate added */
     unsigned                    client_auth_set:1;
     unsigned                    own_headers:1;  /* a subrequest's own list */
-    unsigned                    let_in:1;       /* by another access module */
 } ngx_http_oic_auth_ctx_t;
 
 

@@ -355,18 +355,13 @@ ngx_http_oic_auth_let_in(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx)
 {
     ngx_http_oic_auth_drop_challenges(r, ctx);
 
-    if (!ctx->let_in) {
-        ctx->let_in = 1;
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "oic_auth: access granted by another module%s",
-                      ctx->mode ? ", the refused credentials are not "
-                                  "forwarded" : "");
-    }
-
     if (ctx->mode == 0 || r->headers_in.authorization == NULL) {
         return NGX_OK;
     }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "oic_auth: access granted by another module, the "
+                  "refused credentials are not forwarded");
 
     return ngx_http_oic_auth_set_header(r, ctx, NULL);
 }

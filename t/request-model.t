@@ -632,16 +632,20 @@ $main::BASIC
     }
 _EOC_
 --- request eval
-["GET /b/a", "GET /b/b", "GET /b/c", "GET /b/d", "GET /b/e"]
+["GET /b/a", "GET /b/b", "GET /b/c", "GET /b/d", "GET /b/e", "GET /_errlog"]
 --- more_headers eval
-["", main::basic('hr-app', 'wrong'), main::basic('err503-app'), main::basic('err500-app'), main::basic('hr-app')]
+["", main::basic('hr-app', 'wrong'), main::basic('err503-app'), main::basic('err500-app'), main::basic('hr-app'), ""]
 --- error_code eval
-[200, 200, 200, 200, 200]
+[200, 200, 200, 200, 200, 200]
 --- response_headers eval
 ["!WWW-Authenticate\n!X-Client", "!WWW-Authenticate\n!X-Client", "!WWW-Authenticate\n!X-Client",
- "!WWW-Authenticate\n!X-Client", "!WWW-Authenticate\nX-Client: hr-app"]
+ "!WWW-Authenticate\n!X-Client", "!WWW-Authenticate\nX-Client: hr-app", ""]
+--- response_body_filters eval
+sub { my $b = shift; return $b unless $b =~ m{\A\d{4}/\d\d/\d\d };
+      my $n = () = $b =~ /oic_auth: access granted by another module, the refused credentials are not forwarded/g; "granted=$n\n" }
 --- response_body_like eval
-[main::up('/up/', ''), main::up('/up/', ''), main::up('/up/', ''), main::up('/up/', ''), main::up('/up/', $main::IAM)]
+[main::up('/up/', ''), main::up('/up/', ''), main::up('/up/', ''), main::up('/up/', ''), main::up('/up/', $main::IAM),
+ qr/\Agranted=3\n\z/]
 
 
 
