@@ -21,8 +21,10 @@
 
 
 static void ngx_http_oic_auth_ctx_mark(void *data);
-static ngx_uint_t ngx_http_oic_auth_is_client(ngx_http_request_t *r,
-    ngx_http_oic_auth_ctx_t *ctx);
+static ngx_http_oic_auth_ctx_t *ngx_http_oic_auth_nearest_ctx(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_oic_auth_restore(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *own, ngx_http_oic_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_oic_auth_copy_headers(ngx_http_request_t *r,
     ngx_str_t *value);
 
@@ -71,6 +73,27 @@ ngx_http_oic_auth_ctx_mark(void *data)
 
 
 /*
+ * The nearest context from r up to the main request: each knows what the
+ * client sent. Without one, nothing has changed r's header.
+ */
+static ngx_http_oic_auth_ctx_t *
+ngx_http_oic_auth_nearest_ctx(ngx_http_request_t *r)
+{
+    ngx_http_oic_auth_ctx_t  *ctx;
+
+    for ( /* void */ ; r; r = r->parent) {
+        ctx = ngx_http_oic_auth_get_ctx(r);
+
+        if (ctx) {
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
  * A context for a check in the location lcf. prev: the request's context
  * from another location (before an internal redirect), whose challenges go
  * and whose record of the client's header carries over. The check starts
@@ -81,7 +104,6 @@ ngx_http_oic_auth_new_ctx(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *prev)
 {
     ngx_table_elt_t          *h;
-    ngx_http_request_t       *p;
     ngx_pool_cleanup_t       *pcln;
     ngx_http_cleanup_t       *cln;
     ngx_http_oic_auth_ctx_t  *ctx, *pctx;
@@ -123,16 +145,7 @@ ngx_http_oic_auth_new_ctx(ngx_http_request_t *r,
         ctx->cache_status = prev->cache_status;
 
     } else {
-        /*
-         * the nearest request above that the module saw knows what the
-         * client sent; without one, nothing has changed r's header yet
-         */
-
-        pctx = NULL;
-
-        for (p = r->parent; p && pctx == NULL; p = p->parent) {
-            pctx = ngx_http_oic_auth_get_ctx(p);
-        }
+        pctx = ngx_http_oic_auth_nearest_ctx(r->parent);
 
         if (pctx) {
             ctx->client_auth = pctx->client_auth;
@@ -150,12 +163,7 @@ ngx_http_oic_auth_new_ctx(ngx_http_request_t *r,
 
     ngx_http_set_ctx(r, ctx, ngx_http_oic_auth_module);
 
-    if (!ngx_http_oic_auth_is_client(r, ctx)
-        && ngx_http_oic_auth_set_header(r, ctx,
-                                        ctx->client_auth_set
-                                        ? &ctx->client_auth : NULL)
-           != NGX_OK)
-    {
+    if (ngx_http_oic_auth_restore(r, ctx, ctx) != NGX_OK) {
         return NULL;
     }
 
@@ -163,9 +171,12 @@ ngx_http_oic_auth_new_ctx(ngx_http_request_t *r,
 }
 
 
-/* Does r carry the Authorization header the client sent? */
-static ngx_uint_t
-ngx_http_oic_auth_is_client(ngx_http_request_t *r,
+/*
+ * r's Authorization header becomes the one the client sent (ctx knows it),
+ * unless it is that already. own: r's context, or NULL.
+ */
+static ngx_int_t
+ngx_http_oic_auth_restore(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *own,
     ngx_http_oic_auth_ctx_t *ctx)
 {
     ngx_table_elt_t  *h;
@@ -173,12 +184,22 @@ ngx_http_oic_auth_is_client(ngx_http_request_t *r,
     h = r->headers_in.authorization;
 
     if (h == NULL || !ctx->client_auth_set) {
-        return h == NULL && !ctx->client_auth_set;
+        if (h == NULL && !ctx->client_auth_set) {
+            return NGX_OK;
+        }
+
+    } else if (h->value.len == ctx->client_auth.len
+               && ngx_memcmp(h->value.data, ctx->client_auth.data,
+                             h->value.len) == 0)
+    {
+        return NGX_OK;
     }
 
-    return h->value.len == ctx->client_auth.len
-           && ngx_memcmp(h->value.data, ctx->client_auth.data,
-                         h->value.len) == 0;
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "oic_auth: the client's Authorization header again");
+
+    return ngx_http_oic_auth_set_header(r, own, ctx->client_auth_set
+                                                ? &ctx->client_auth : NULL);
 }
 
 
@@ -316,29 +337,19 @@ ngx_http_oic_auth_copy_headers(ngx_http_request_t *r, ngx_str_t *value)
 ngx_int_t
 ngx_http_oic_auth_leave(ngx_http_request_t *r)
 {
-    ngx_http_request_t       *p;
     ngx_http_oic_auth_ctx_t  *ctx;
 
     if (!r->internal) {
         return NGX_OK;
     }
 
-    ctx = NULL;
+    ctx = ngx_http_oic_auth_nearest_ctx(r);
 
-    for (p = r; p && ctx == NULL; p = p->parent) {
-        ctx = ngx_http_oic_auth_get_ctx(p);
-    }
-
-    if (ctx == NULL || ngx_http_oic_auth_is_client(r, ctx)) {
+    if (ctx == NULL) {
         return NGX_OK;
     }
 
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "oic_auth: the client's Authorization header again");
-
-    return ngx_http_oic_auth_set_header(r, ctx->request == r ? ctx : NULL,
-                                        ctx->client_auth_set
-                                        ? &ctx->client_auth : NULL);
+    return ngx_http_oic_auth_restore(r, ctx->request == r ? ctx : NULL, ctx);
 }
 
 
