@@ -3,8 +3,12 @@
  * configuration, the per-request context, a fetch in flight, and the
  * functions one concern offers the others.
  *
- *   ngx_http_oic_auth_module.c     module and directive tables, the access
- *                                  handler's dispatch, init
+ *   ngx_http_oic_auth_module.c     module and directive tables, the phase
+ *                                  handlers and their dispatch, init
+ *   ngx_http_oic_auth_request.c    the request model: contexts across
+ *                                  internal redirects, the client's
+ *                                  Authorization header, subrequests,
+ *                                  satisfy any
  *   ngx_http_oic_auth_conf.c       configuration: create, merge, setters
  *   ngx_http_oic_auth_basic.c      basic mode
  *   ngx_http_oic_auth_bearer.c     bearer validation (exchange uses it too)
@@ -111,6 +115,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_request_t         *request;
+    ngx_http_oic_auth_loc_conf_t *conf;     /* the location it answers for */
     ngx_http_oic_auth_state_e   state;
     ngx_int_t                   status;     /* NGX_OK or the HTTP status */
     ngx_uint_t                  mode;
@@ -142,6 +147,12 @@ typedef struct {
     ngx_http_oic_auth_fetch_t  *fetch;
     ngx_event_t                 poll;
     ngx_msec_t                  poll_delay;
+
+    /* the Authorization header the client sent (unset: none) */
+    ngx_str_t                   client_auth;
+    ngx_table_elt_t            *challenges[2];  /* WWW-Authenticate added */
+    unsigned                    client_auth_set:1;
+    unsigned                    own_headers:1;  /* a subrequest's own list */
 } ngx_http_oic_auth_ctx_t;
 
 
@@ -178,6 +189,17 @@ char *ngx_http_oic_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_deny_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* ngx_http_oic_auth_request.c */
+ngx_http_oic_auth_ctx_t *ngx_http_oic_auth_get_ctx(ngx_http_request_t *r);
+ngx_http_oic_auth_ctx_t *ngx_http_oic_auth_new_ctx(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *prev);
+ngx_int_t ngx_http_oic_auth_set_header(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_str_t *value);
+ngx_int_t ngx_http_oic_auth_leave(ngx_http_request_t *r);
+ngx_int_t ngx_http_oic_auth_let_in(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx);
+ngx_int_t ngx_http_oic_auth_refusal(ngx_http_request_t *r, ngx_int_t rc);
 
 /* ngx_http_oic_auth_basic.c */
 ngx_int_t ngx_http_oic_auth_basic(ngx_http_request_t *r,
@@ -232,6 +254,8 @@ ngx_int_t ngx_http_oic_auth_fail(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx, ngx_int_t status, char *error);
 ngx_int_t ngx_http_oic_auth_invalid_token(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx, char *error, const char *desc);
+void ngx_http_oic_auth_drop_challenges(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx);
 
 /* ngx_http_oic_auth_var.c */
 ngx_int_t ngx_http_oic_auth_add_variables(ngx_conf_t *cf);

@@ -40,7 +40,7 @@ ngx_http_oic_auth_park(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx,
     ctx->gen = gen;
     ctx->wait_jwks = jwks;
 
-    ctx->poll.data = r;
+    ctx->poll.data = ctx;
     ctx->poll.log = r->connection->log;
 
     if (ctx->fetch) {
@@ -86,6 +86,8 @@ local:
 parked:
 
     ctx->state = NGX_HTTP_OIC_AUTH_WAITING;
+
+    /* the connection's reads go to its active request, maybe this one */
     r->read_event_handler = ngx_http_test_reading;
 
     return NGX_AGAIN;
@@ -268,9 +270,9 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
     ngx_http_oic_auth_ctx_t       *ctx;
     ngx_http_oic_auth_loc_conf_t  *lcf;
 
-    r = ev->data;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
+    ctx = ev->data;
+    r = ctx->request;
+    lcf = ctx->conf;
 
     ngx_memzero(&req, sizeof(ngx_oic_cache_req_t));
     req.gen = ctx->gen;
@@ -327,8 +329,8 @@ ngx_http_oic_auth_deadline_handler(ngx_event_t *ev)
     ngx_http_request_t       *r;
     ngx_http_oic_auth_ctx_t  *ctx;
 
-    r = ev->data;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
+    ctx = ev->data;
+    r = ctx->request;
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "oic_auth: no answer from the %s request in time",
@@ -352,6 +354,10 @@ ngx_http_oic_auth_deadline_handler(ngx_event_t *ev)
 }
 
 
+/*
+ * The phases again, from the handler that parked the request: the access
+ * handler for a main request, the precontent one for a subrequest.
+ */
 static void
 ngx_http_oic_auth_resume(ngx_http_request_t *r)
 {
@@ -359,8 +365,11 @@ ngx_http_oic_auth_resume(ngx_http_request_t *r)
 
     c = r->connection;
 
-    r->read_event_handler = ngx_http_block_reading;
+    r->read_event_handler = (r == r->main) ? ngx_http_block_reading
+                                           : ngx_http_request_empty_handler;
     r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_set_log_request(c->log, r);
 
     ngx_http_core_run_phases(r);
     ngx_http_run_posted_requests(c);

@@ -434,7 +434,7 @@ oic_auth: verifying signature
 
 
 
-=== TEST 13: scopes per team: the HR route lets the HR token through and answers 403 insufficient_scope to the IT token
+=== TEST 13: scopes per team: the HR route lets the HR token through and answers 403 insufficient_scope to the IT token (whose scopes, refused, are not shown)
 --- config
     location /hr {
         oic_auth bearer;
@@ -454,8 +454,8 @@ oic_auth: verifying signature
 --- response_headers eval
 ["!WWW-Authenticate\n!X-Err\nX-Scopes: oic_api_HR",
  "!WWW-Authenticate\n!X-Err\nX-Scopes: oic_api_IT oic_api_HR",
- "WWW-Authenticate: Bearer realm=\"oic\", error=\"insufficient_scope\", scope=\"oic_api_HR\"\nX-Err: insufficient_scope\nX-Scopes: oic_api_IT",
- "WWW-Authenticate: Bearer realm=\"oic\", error=\"insufficient_scope\", scope=\"oic_api_HR\"\nX-Err: insufficient_scope\nX-Scopes: oic_api_HRX oic_api_hr xoic_api_HR",
+ "WWW-Authenticate: Bearer realm=\"oic\", error=\"insufficient_scope\", scope=\"oic_api_HR\"\nX-Err: insufficient_scope\n!X-Scopes",
+ "WWW-Authenticate: Bearer realm=\"oic\", error=\"insufficient_scope\", scope=\"oic_api_HR\"\nX-Err: insufficient_scope\n!X-Scopes",
  "WWW-Authenticate: Bearer realm=\"oic\", error=\"insufficient_scope\", scope=\"oic_api_HR\"\nX-Err: insufficient_scope\n!X-Scopes"]
 --- error_log
 oic_auth: verifying signature
@@ -686,7 +686,7 @@ X-Amr: [" . main::claim('claims', 'amr') . "]"
 [200, 403]
 --- response_headers eval
 ["X-Sub: hr-app\nX-Scopes: urn:opc:resource:consumer::all\nX-Sub-Type: client\n!WWW-Authenticate",
- "X-Sub: it-app\nX-Scopes: /ic/api/\nWWW-Authenticate: Bearer realm=\"oic\", error=\"insufficient_scope\", scope=\"urn:opc:resource:consumer::all\""]
+ "!X-Sub\n!X-Scopes\nWWW-Authenticate: Bearer realm=\"oic\", error=\"insufficient_scope\", scope=\"urn:opc:resource:consumer::all\""]
 --- response_body_like eval
 [qr/^\{"method":"GET","path":"\/oic\/ic\/api\/integration\/v1\/flows",.*"sub":"hr-app","sub_type":"client","scope":"urn:opc:resource:consumer::all"/,
  qr/403 Forbidden/]
