@@ -279,7 +279,7 @@ sub summary {
 our $Locations = <<'_EOC_';
 
     location = /drive {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/drive?port=$TEST_NGINX_SERVER_PORT&$args;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/drive?port=$TEST_NGINX_SERVER_PORT&pid=$pid&$args;
         proxy_read_timeout 30s;
     }
     location /ctl/ {
