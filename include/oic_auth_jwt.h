@@ -86,6 +86,15 @@ oic_jwt_rc_t oic_jwt_decode(const char *token, size_t len, unsigned algorithms,
 void oic_jwt_free(oic_jwt_t *jwt);
 
 /*
+ * The heap a decoded token holds, in bytes, as malloc counts it (block
+ * headers and rounding included): the token copy, the signature, the kid and
+ * every node of the claims' JSON tree. An estimate from jansson's node
+ * layouts, for budgets: a payload of many small elements (e.g. 2,000 empty
+ * arrays) weighs thirty times its text. SIZE_MAX on failure; 0 for NULL.
+ */
+size_t oic_jwt_mem(const oic_jwt_t *jwt);
+
+/*
  * Verify the signature with the key set. Candidates: the keys whose kid equals the
  * token's kid (none -> UNKNOWN_KID); without a kid in the token -- or when the set
  * holds only kid-less keys (PEM) -- the single key whose kty/curve fits the alg
