@@ -129,6 +129,7 @@ typedef struct {
 
     oic_basic_creds_t          *creds;      /* during the first pass only */
     oic_jwt_t                  *jwt;        /* owned by ngx_oic_jwt_cache */
+    ngx_oic_jwt_ref_t          *jwt_ref;    /* its entry */
     ngx_str_t                   bearer;     /* the incoming token */
     u_char                      bearer_hash[NGX_OIC_KEY_LEN];
 
