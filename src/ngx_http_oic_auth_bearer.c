@@ -184,7 +184,7 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
     fields[1].data = (char *) ctx->bearer_hash;
     fields[1].len = NGX_OIC_KEY_LEN;
 
-    oic_cache_key("verified", fields, 2, vkey);
+    ngx_oic_cache_key(lcf->zone, "verified", fields, 2, vkey);
 
     keys = NULL;
 

@@ -54,12 +54,14 @@ typedef struct {
     ngx_rbtree_node_t    sentinel;
     ngx_queue_t          queue;
     uint32_t             gen;
+    u_char               secret[NGX_OIC_CACHE_SECRET_LEN];
 } ngx_oic_cache_sh_t;
 
 
 struct ngx_oic_cache_s {
     ngx_oic_cache_sh_t  *sh;
     ngx_slab_pool_t     *shpool;
+    oic_mac_t           *mac;           /* the secret, prepared */
 };
 
 
@@ -536,6 +538,48 @@ ngx_oic_cache_marked(ngx_shm_zone_t *zone, u_char *key)
 }
 
 
+void
+ngx_oic_cache_key(ngx_shm_zone_t *zone, const char *tag, oic_str_t *fields,
+    ngx_uint_t n, u_char *key)
+{
+    ngx_oic_cache_t  *cache = zone->data;
+
+    oic_mac_key(cache->mac, tag, fields, n, key);
+}
+
+
+void
+ngx_oic_cache_log_id(ngx_shm_zone_t *zone, u_char *key, u_char *id)
+{
+    u_char            h[NGX_OIC_KEY_LEN];
+    oic_str_t         field;
+    ngx_oic_cache_t  *cache = zone->data;
+
+    field.data = (char *) key;
+    field.len = NGX_OIC_KEY_LEN;
+
+    oic_mac_key(cache->mac, "log", &field, 1, h);
+    oic_hex(h, (NGX_OIC_CACHE_LOG_ID_LEN - 1) / 2, (char *) id);
+}
+
+
+/* The zone's secret, prepared for this configuration's keys. */
+static ngx_int_t
+ngx_oic_cache_prepare(ngx_shm_zone_t *shm_zone, ngx_oic_cache_t *cache)
+{
+    cache->mac = oic_mac_new(cache->sh->secret, NGX_OIC_CACHE_SECRET_LEN);
+
+    if (cache->mac == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "oic_auth: cannot prepare the key of zone \"%V\"",
+                      &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
@@ -546,17 +590,17 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ocache = data;
 
     if (ocache) {
-        /* reload: keep the content */
+        /* reload: keep the content, and with it the secret */
         cache->sh = ocache->sh;
         cache->shpool = ocache->shpool;
-        return NGX_OK;
+        return ngx_oic_cache_prepare(shm_zone, cache);
     }
 
     cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         cache->sh = cache->shpool->data;
-        return NGX_OK;
+        return ngx_oic_cache_prepare(shm_zone, cache);
     }
 
     cache->sh = ngx_slab_alloc(cache->shpool, sizeof(ngx_oic_cache_sh_t));
@@ -565,6 +609,19 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     cache->shpool->data = cache->sh;
+
+    /* a new zone, a new secret: nothing in it was derived from another */
+
+    if (oic_random(cache->sh->secret, NGX_OIC_CACHE_SECRET_LEN) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "oic_auth: no random bytes for the key of zone \"%V\"",
+                      &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_oic_cache_prepare(shm_zone, cache) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
                     ngx_oic_keyed_insert);
@@ -586,8 +643,35 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
+static void
+ngx_oic_cache_cleanup(void *data)
+{
+    ngx_oic_cache_t  *cache = data;
+
+    oic_mac_free(cache->mac);
+    cache->mac = NULL;
+}
+
+
+/* The zone's context in the configuration's pool; freed with it. */
 ngx_oic_cache_t *
 ngx_oic_cache_create_ctx(ngx_pool_t *pool)
 {
-    return ngx_pcalloc(pool, sizeof(ngx_oic_cache_t));
+    ngx_oic_cache_t     *cache;
+    ngx_pool_cleanup_t  *cln;
+
+    cache = ngx_pcalloc(pool, sizeof(ngx_oic_cache_t));
+    if (cache == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_oic_cache_cleanup;
+    cln->data = cache;
+
+    return cache;
 }

@@ -1,7 +1,9 @@
 /*
  * oic_auth shared memory cache: values (tokens, JWKS documents, verified-token
  * marks) keyed by a 32-byte hash, shared by all workers, with single-flight
- * fetch coordination and LRU eviction.
+ * fetch coordination and LRU eviction. The zone also holds a random secret:
+ * the keys of entries that involve a secret, a token or a user, and the ids
+ * log lines give entries, are derived with it (ngx_oic_cache_key).
  */
 #ifndef NGX_OIC_CACHE_H
 #define NGX_OIC_CACHE_H
@@ -9,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "oic_auth.h"
 #include "ngx_oic_keyed.h"
 
 
@@ -35,8 +38,30 @@ typedef struct ngx_oic_cache_s  ngx_oic_cache_t;
 /* Zone size floor; a smaller oic_auth_cache_zone is a configuration error. */
 #define NGX_OIC_CACHE_MIN_SIZE  (8 * ngx_pagesize)
 
+/* the zone's secret: created with the zone, kept across reloads */
+#define NGX_OIC_CACHE_SECRET_LEN  32
+
+/* a log id: hex of 4 bytes, NUL-terminated */
+#define NGX_OIC_CACHE_LOG_ID_LEN  9
+
 ngx_oic_cache_t *ngx_oic_cache_create_ctx(ngx_pool_t *pool);
 ngx_int_t ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+
+/*
+ * The key of an entry that involves a secret, a token or a user:
+ * HMAC-SHA256 with the zone's secret over tag and fields (oic_cache_key's
+ * encoding). Without the secret, nobody can recompute it from guessed
+ * fields. Every such key is derived here.
+ */
+void ngx_oic_cache_key(ngx_shm_zone_t *zone, const char *tag,
+    oic_str_t *fields, ngx_uint_t n, u_char *key);
+
+/*
+ * An entry's id for log lines: the hex of 4 bytes of HMAC(secret, "log",
+ * key), so that neither the key nor the fields behind it can be tested
+ * against a log line.
+ */
+void ngx_oic_cache_log_id(ngx_shm_zone_t *zone, u_char *key, u_char *id);
 
 typedef struct {
     uint32_t       gen;          /* a waiter: the generation waited for; 0: a new request */
