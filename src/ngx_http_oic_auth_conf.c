@@ -292,11 +292,19 @@ ngx_http_oic_auth_merge_bearer(ngx_conf_t *cf,
 }
 
 
+static void
+ngx_http_oic_auth_signer_free(void *data)
+{
+    oic_signer_free(data);
+}
+
+
 static char *
 ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf)
 {
-    char  *secret, err[256];
+    char                *secret, err[256];
+    ngx_pool_cleanup_t  *cln;
 
     static ngx_str_t  user_claims[] = {
         ngx_string("upn"), ngx_string("preferred_username"),
@@ -399,6 +407,18 @@ ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
                                    &conf->assertion_key, err);
                 return NGX_CONF_ERROR;
             }
+
+            /* freed with the configuration: a reload must not leak it */
+
+            cln = ngx_pool_cleanup_add(cf->pool, 0);
+            if (cln == NULL) {
+                oic_signer_free(conf->signer);
+                conf->signer = NULL;
+                return NGX_CONF_ERROR;
+            }
+
+            cln->handler = ngx_http_oic_auth_signer_free;
+            cln->data = conf->signer;
         }
     }
 
