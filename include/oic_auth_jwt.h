@@ -27,6 +27,9 @@ extern "C" {
 /* "RS256" -> OIC_ALG_RS256, 0 for an unknown or unsupported name ("none", "HS256"...). */
 unsigned oic_alg_from_name(const char *name, size_t len);
 
+/* OIC_ALG_RS256 -> "RS256"; NULL for anything but one algorithm bit. */
+const char *oic_alg_name(unsigned alg);
+
 /* ---- key sets ---- */
 
 typedef struct oic_jwks_s oic_jwks_t;
@@ -46,6 +49,13 @@ typedef struct oic_jwks_s oic_jwks_t;
 oic_jwks_t *oic_jwks_parse(const char *data, size_t len, char *err, size_t errlen);
 void oic_jwks_free(oic_jwks_t *ks);
 size_t oic_jwks_count(const oic_jwks_t *ks);
+
+/*
+ * The algorithms (bitmask) some key of the set may verify: an RSA key serves
+ * RS* and PS*, an EC key the ES* of its curve, and a key with a JWK alg only
+ * that alg (what oic_jwt_verify accepts). 0 for NULL.
+ */
+unsigned oic_jwks_algorithms(const oic_jwks_t *ks);
 
 /* ---- tokens ---- */
 

@@ -58,6 +58,11 @@ constexpr size_t kMaxKid = 256;
 
 }  // namespace
 
+const AlgInfo *all_algs(size_t *n) {
+    *n = sizeof(kAlgs) / sizeof(kAlgs[0]);
+    return kAlgs;
+}
+
 const AlgInfo *alg_by_name(std::string_view name) {
     for (const AlgInfo &a : kAlgs)
         if (name == a.name) return &a;
@@ -214,6 +219,14 @@ extern "C" unsigned oic_alg_from_name(const char *name, size_t len) {
     if (!name) return 0;
     const AlgInfo *a = alg_by_name(std::string_view(name, len));
     return a ? a->bit : 0;
+}
+
+extern "C" const char *oic_alg_name(unsigned alg) {
+    size_t n;
+    const AlgInfo *a = all_algs(&n);
+    for (size_t i = 0; i < n; i++)
+        if (a[i].bit == alg) return a[i].name;
+    return nullptr;
 }
 
 extern "C" oic_jwt_rc_t oic_jwt_decode(const char *token, size_t len, unsigned algorithms, oic_jwt_t **out,
@@ -419,7 +432,7 @@ extern "C" oic_jwt_rc_t oic_jwt_verify(const oic_jwt_t *jwt, const oic_jwks_t *k
         }
         bool fitted = false;
         for (const Key *k : cand) {
-            if (!kty_fits(*k, a) || (k->alg && k->alg != a.bit)) continue;
+            if (!key_serves(*k, a)) continue;
             fitted = true;
             if (verify_with(*k, a, jwt->signing_input, jwt->sig)) return OIC_JWT_OK;
         }
