@@ -160,6 +160,15 @@ struct ngx_http_oic_auth_fetch_s {
 };
 
 
+/* bounds of a time directive (post handler ngx_http_oic_auth_check_bounds) */
+typedef struct {
+    ngx_conf_post_handler_pt    post_handler;
+    time_t                      min;
+    time_t                      max;
+    char                       *text;       /* "at most 1h" */
+} ngx_http_oic_auth_bounds_t;
+
+
 extern ngx_module_t  ngx_http_oic_auth_module;
 
 
@@ -173,6 +182,10 @@ char *ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_oic_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_check_bounds(ngx_conf_t *cf, void *post, void *data);
+ngx_int_t ngx_http_oic_auth_check_scopes_level(ngx_conf_t *cf,
+    ngx_uint_t modes, ngx_uint_t here);
 char *ngx_http_oic_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,
