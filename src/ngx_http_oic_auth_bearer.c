@@ -219,7 +219,7 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
               ? "unknown key id" : "signature does not verify";
 
         crc = ngx_oic_cache_refresh(lcf->zone, lcf->jwks_key,
-                                    lcf->timeout + 1000,
+                                    NGX_OIC_CACHE_PINNED, lcf->timeout + 1000,
                                     NGX_HTTP_OIC_AUTH_KID_INTERVAL, &res);
 
         if (crc == NGX_OIC_CACHE_OWNER || crc == NGX_OIC_CACHE_WAIT) {

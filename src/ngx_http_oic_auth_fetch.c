@@ -276,6 +276,7 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
     req.gen = ctx->gen;
     req.deadline_ms = lcf->timeout + 1000;
     req.stale_ok = ctx->wait_jwks;
+    req.entry_class = ctx->wait_jwks ? NGX_OIC_CACHE_PINNED : NGX_OIC_CACHE_LRU;
 
     rc = ngx_oic_cache_acquire(lcf->zone, ctx->wait_key, &req, r->pool, &res);
 

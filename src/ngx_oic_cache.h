@@ -33,6 +33,21 @@ typedef struct {
 } ngx_oic_cache_res_t;
 
 
+/*
+ * How an entry competes for room when the zone is full (the class is given
+ * when the entry is created):
+ *   LRU     evicted, least recently used first (tokens, verified-token marks)
+ *   PINNED  never evicted to make room: JWKS documents, one per configured
+ *           JWKS URI, whose entry also holds the unknown-kid refetch
+ *           throttle; dropped only once unused past their evict_after
+ */
+typedef enum {
+    NGX_OIC_CACHE_LRU = 0,
+    NGX_OIC_CACHE_PINNED,
+    NGX_OIC_CACHE_CLASSES
+} ngx_oic_cache_class_e;
+
+
 typedef struct ngx_oic_cache_s  ngx_oic_cache_t;
 
 /* Zone size floor; a smaller oic_auth_cache_zone is a configuration error. */
@@ -70,6 +85,7 @@ typedef struct {
     ngx_uint_t     refresh;      /* with stale_ok: a stale HIT also makes the caller owner */
     uint32_t       have_version; /* the caller holds this version: HIT without a copy */
     ngx_uint_t     fail_fast;    /* a recent failure (before its retry time) is FAILED */
+    ngx_oic_cache_class_e  entry_class;  /* of an entry this creates */
 } ngx_oic_cache_req_t;
 
 /*
@@ -94,11 +110,17 @@ ngx_oic_cache_rc_e ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
  * NGX_OIC_CACHE_HIT meaning "throttled".
  */
 ngx_oic_cache_rc_e ngx_oic_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
-    ngx_msec_t deadline_ms, time_t min_interval, ngx_oic_cache_res_t *res);
+    ngx_oic_cache_class_e entry_class, ngx_msec_t deadline_ms,
+    time_t min_interval, ngx_oic_cache_res_t *res);
 
-/* Store a fetched value: served while now < fresh_until, kept until evict_after. */
-void ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
-    ngx_str_t *value, time_t fresh_until, time_t evict_after);
+/*
+ * Store a fetched value: served while now < fresh_until, kept until
+ * evict_after. NGX_DECLINED when the zone has no room for it even after
+ * eviction: the fetch's waiters in other workers then get FAILED, 503
+ * "cache_full" (retryable), instead of starting fetches of their own.
+ */
+ngx_int_t ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key,
+    uint32_t gen, ngx_str_t *value, time_t fresh_until, time_t evict_after);
 
 /*
  * A fetch failed: its waiters get status/error. With stale_retry set and a
