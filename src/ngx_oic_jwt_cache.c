@@ -110,7 +110,8 @@ ngx_oic_jwt_cache_wrap(u_char *key, oic_jwt_t *jwt)
 void
 ngx_oic_jwt_cache_keep(ngx_oic_jwt_ref_t *ref)
 {
-    if (ref->cached
+    if (ref == NULL
+        || ref->cached
         || ngx_oic_jwt_tree.root == NULL    /* outside a worker: never */
         || ref->size > NGX_OIC_JWT_CACHE_ENTRY_MAX
         || ngx_oic_keyed_lookup(&ngx_oic_jwt_tree, ref->k.key))
