@@ -10,8 +10,9 @@
  * generation, deadline). The first request that finds nothing usable becomes
  * the owner; the others wait for that generation's result. An owner that
  * misses its deadline (worker died or hung) is replaced by the next request.
- * An entry is not evicted while its fetch runs, nor until its waiters in
- * other workers had time to see the result (NGX_OIC_CACHE_HOLD).
+ * An entry is not evicted while its fetch runs, nor, when requests of other
+ * workers wait for it, until they had time to see the result
+ * (NGX_OIC_CACHE_HOLD): a waiter that found it gone would fetch again.
  */
 
 #include <ngx_config.h>
@@ -35,6 +36,8 @@ typedef struct {
     ngx_oic_keyed_t      k;             /* rbtree node, LRU link, key */
 
     unsigned             fetching:1;
+    unsigned             remote_waiters:1;  /* other workers wait for it */
+    unsigned             held:1;        /* finished: kept for those waiters */
     unsigned             has_value:1;
     unsigned             result:2;
     unsigned             entry_class:2;
@@ -113,11 +116,25 @@ ngx_oic_cache_fetch_alive(ngx_oic_cache_node_t *n)
 }
 
 
-/* A fetch in flight, or one that finished moments ago: not to be evicted. */
+/*
+ * A fetch in flight, or one that finished moments ago with waiters in other
+ * workers: not to be evicted.
+ */
 static ngx_uint_t
 ngx_oic_cache_held(ngx_oic_cache_node_t *n)
 {
-    return n->deadline && (ngx_msec_int_t) (n->deadline - ngx_current_msec) > 0;
+    return (n->fetching || n->held)
+           && (ngx_msec_int_t) (n->deadline - ngx_current_msec) > 0;
+}
+
+
+/* A request that will wait for the fetch in flight: from another worker? */
+static void
+ngx_oic_cache_waiter(ngx_oic_cache_node_t *n)
+{
+    if (n->owner != ngx_pid) {
+        n->remote_waiters = 1;
+    }
 }
 
 
@@ -231,6 +248,8 @@ ngx_oic_cache_start_fetch(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
     }
 
     n->fetching = 1;
+    n->remote_waiters = 0;
+    n->held = 0;
     n->gen = cache->sh->gen;
     n->owner = ngx_pid;
     n->deadline = ngx_current_msec + deadline_ms;
@@ -329,6 +348,7 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
 
     if (gen && n->fetching && n->gen == gen && ngx_oic_cache_fetch_alive(n)) {
         res->gen = gen;
+        ngx_oic_cache_waiter(n);
         rc = NGX_OIC_CACHE_WAIT;
         goto done;
     }
@@ -353,6 +373,7 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
 
     if (ngx_oic_cache_fetch_alive(n)) {
         res->gen = n->gen;
+        ngx_oic_cache_waiter(n);
         rc = NGX_OIC_CACHE_WAIT;
         goto done;
     }
@@ -398,6 +419,7 @@ ngx_oic_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
 
     if (ngx_oic_cache_fetch_alive(n)) {
         res->gen = n->gen;
+        ngx_oic_cache_waiter(n);
         rc = NGX_OIC_CACHE_WAIT;
         goto done;
     }
@@ -448,11 +470,14 @@ ngx_oic_cache_finish(ngx_oic_cache_t *cache, u_char *key, uint32_t gen)
 
     /* the waiters in other workers still have to look */
 
-    if (!ngx_oic_cache_held(n)
-        || (ngx_msec_int_t) (n->deadline - ngx_current_msec)
-           < NGX_OIC_CACHE_HOLD)
-    {
-        n->deadline = ngx_current_msec + NGX_OIC_CACHE_HOLD;
+    if (n->remote_waiters && n->gen == gen) {
+        n->held = 1;
+
+        if ((ngx_msec_int_t) (n->deadline - ngx_current_msec)
+            < NGX_OIC_CACHE_HOLD)
+        {
+            n->deadline = ngx_current_msec + NGX_OIC_CACHE_HOLD;
+        }
     }
 
     return n;
@@ -477,13 +502,15 @@ ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
         goto done;
     }
 
-    ngx_oic_cache_free_value(cache, n);
+    /* the node must not be evicted to make room for its own value */
+    ngx_queue_remove(&n->k.queue);
+    ngx_queue_init(&n->k.queue);
 
-    /* the node is held: it cannot be evicted to make room for its value */
+    ngx_oic_cache_free_value(cache, n);
 
     p = ngx_oic_cache_alloc(cache, value->len ? value->len : 1);
 
-    ngx_oic_cache_touch(cache, n);
+    ngx_queue_insert_head(&cache->sh->queue[n->entry_class], &n->k.queue);
 
     if (p == NULL) {
         /*
