@@ -43,6 +43,24 @@ static ngx_conf_enum_t  ngx_http_oic_auth_grants[] = {
 };
 
 
+/*
+ * Bounds: a refresh margin longer than any sensible token life means tokens
+ * are never cached; a leeway of more than 10 minutes accepts tokens expired
+ * long ago; IAM refuses user assertions valid for more than an hour.
+ */
+static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_margin_bounds = {
+    ngx_http_oic_auth_check_bounds, 0, 3600, "at most 1h"
+};
+
+static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_leeway_bounds = {
+    ngx_http_oic_auth_check_bounds, 0, 600, "at most 10m"
+};
+
+static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_lifetime_bounds = {
+    ngx_http_oic_auth_check_bounds, 1, 3600, "between 1s and 1h"
+};
+
+
 #define NGX_HTTP_OIC_AUTH_CONF                                               \
     (NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF)
 
@@ -92,7 +110,7 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(refresh_margin),
-      NULL },
+      &ngx_http_oic_auth_margin_bounds },
 
     { ngx_string("oic_auth_timeout"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE1,
@@ -145,7 +163,7 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
 
     { ngx_string("oic_auth_issuer"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_1MORE,
-      ngx_http_oic_auth_list,
+      ngx_http_oic_auth_issuer,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(issuers),
       NULL },
@@ -169,7 +187,7 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(leeway),
-      NULL },
+      &ngx_http_oic_auth_leeway_bounds },
 
     { ngx_string("oic_auth_scopes_required"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_1MORE,
@@ -246,7 +264,7 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(assertion_lifetime),
-      NULL },
+      &ngx_http_oic_auth_lifetime_bounds },
 
     { ngx_string("oic_auth_exchange_grant"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE1,
@@ -468,11 +486,12 @@ ngx_http_oic_auth_run(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_oic_auth_init(ngx_conf_t *cf)
 {
-    ngx_uint_t                  i;
-    ngx_list_part_t            *part;
-    ngx_shm_zone_t             *shm_zone;
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_uint_t                     i;
+    ngx_list_part_t               *part;
+    ngx_shm_zone_t                *shm_zone;
+    ngx_http_handler_pt           *h;
+    ngx_http_core_main_conf_t     *cmcf;
+    ngx_http_oic_auth_loc_conf_t  *lcf;
 
     /* every zone named by oic_auth_cache must be defined */
 
@@ -500,6 +519,18 @@ ngx_http_oic_auth_init(ngx_conf_t *cf)
                                &shm_zone[i].shm.name);
             return NGX_ERROR;
         }
+    }
+
+    /* the http level is never merged into anything: check it here */
+
+    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_oic_auth_module);
+
+    if (ngx_http_oic_auth_check_scopes_level(cf, lcf->modes,
+                                             lcf->scopes_required
+                                             != NGX_CONF_UNSET_PTR)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);

@@ -134,6 +134,7 @@ typedef struct {
 
     oic_basic_creds_t          *creds;      /* during the first pass only */
     oic_jwt_t                  *jwt;        /* owned by ngx_oic_jwt_cache */
+    ngx_oic_jwt_ref_t          *jwt_ref;    /* its entry */
     ngx_str_t                   bearer;     /* the incoming token */
     u_char                      bearer_hash[NGX_OIC_KEY_LEN];
 
@@ -170,6 +171,15 @@ struct ngx_http_oic_auth_fetch_s {
 };
 
 
+/* bounds of a time directive (post handler ngx_http_oic_auth_check_bounds) */
+typedef struct {
+    ngx_conf_post_handler_pt    post_handler;
+    time_t                      min;
+    time_t                      max;
+    char                       *text;       /* "at most 1h" */
+} ngx_http_oic_auth_bounds_t;
+
+
 extern ngx_module_t  ngx_http_oic_auth_module;
 
 
@@ -183,6 +193,10 @@ char *ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_oic_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_check_bounds(ngx_conf_t *cf, void *post, void *data);
+ngx_int_t ngx_http_oic_auth_check_scopes_level(ngx_conf_t *cf,
+    ngx_uint_t modes, ngx_uint_t here);
 char *ngx_http_oic_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,

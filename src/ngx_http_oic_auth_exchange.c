@@ -56,7 +56,7 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
     fields[4].data = lcf->exchange_grant ? "token_exchange" : "jwt_bearer";
     fields[4].len = ngx_strlen(fields[4].data);
 
-    oic_cache_key("exchange", fields, 5, ctx->key);
+    ngx_oic_cache_key(lcf->zone, "exchange", fields, 5, ctx->key);
 
     return ngx_http_oic_auth_token(r, lcf, ctx);
 }

@@ -101,7 +101,7 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
     ngx_shm_zone_t *zone, u_char *key, uint32_t gen, ngx_uint_t jwks)
 {
     u_char                      id[NGX_HTTP_OIC_AUTH_LOG_ID];
-    u_char                      hex[9];
+    u_char                      hex[NGX_OIC_CACHE_LOG_ID_LEN];
     ngx_int_t                   rc;
     ngx_oic_http_conf_t         hc;
     ngx_http_oic_auth_fetch_t  *fetch;
@@ -134,7 +134,7 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
         rc = NGX_OK;
 
     } else {
-        oic_hex(key, 4, (char *) hex);
+        ngx_oic_cache_log_id(lcf->zone, key, hex);
 
         if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
             ngx_http_oic_auth_log_id(id, sizeof(id), ctx->client_id.data,
@@ -278,6 +278,7 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
     req.gen = ctx->gen;
     req.deadline_ms = lcf->timeout + 1000;
     req.stale_ok = ctx->wait_jwks;
+    req.entry_class = ctx->wait_jwks ? NGX_OIC_CACHE_PINNED : NGX_OIC_CACHE_LRU;
 
     rc = ngx_oic_cache_acquire(lcf->zone, ctx->wait_key, &req, r->pool, &res);
 
