@@ -8,15 +8,20 @@
  *   exchange  an Entra ID user token in, a cached OCI IAM user token out
  *
  * This file is the module's front door: the module and directive tables,
- * the access handler and its dispatch on the Authorization scheme, and
- * init. What each concern owns is listed in src/ngx_http_oic_auth.h; the
- * OAuth and JWT logic lives in the C++ core (include/oic_auth*.h).
+ * the phase handlers (access for main requests, precontent for
+ * subrequests, which nginx's access phase skips), the check's dispatch on
+ * the Authorization scheme, and init. What each concern owns is listed in
+ * src/ngx_http_oic_auth.h; the OAuth and JWT logic lives in the C++ core
+ * (include/oic_auth*.h).
  */
 
 #include "src/ngx_http_oic_auth.h"
 
 
 static ngx_int_t ngx_http_oic_auth_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_oic_auth_precontent_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_oic_auth_check(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf);
 static ngx_int_t ngx_http_oic_auth_run(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_oic_auth_init(ngx_conf_t *cf);
@@ -35,6 +40,24 @@ static ngx_conf_enum_t  ngx_http_oic_auth_grants[] = {
     { ngx_string("jwt_bearer"), NGX_HTTP_OIC_AUTH_GRANT_JWT_BEARER },
     { ngx_string("token_exchange"), NGX_HTTP_OIC_AUTH_GRANT_TOKEN_EXCHANGE },
     { ngx_null_string, 0 }
+};
+
+
+/*
+ * Bounds: a refresh margin longer than any sensible token life means tokens
+ * are never cached; a leeway of more than 10 minutes accepts tokens expired
+ * long ago; IAM refuses user assertions valid for more than an hour.
+ */
+static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_margin_bounds = {
+    ngx_http_oic_auth_check_bounds, 0, 3600, "at most 1h"
+};
+
+static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_leeway_bounds = {
+    ngx_http_oic_auth_check_bounds, 0, 600, "at most 10m"
+};
+
+static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_lifetime_bounds = {
+    ngx_http_oic_auth_check_bounds, 1, 3600, "between 1s and 1h"
 };
 
 
@@ -87,7 +110,7 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(refresh_margin),
-      NULL },
+      &ngx_http_oic_auth_margin_bounds },
 
     { ngx_string("oic_auth_timeout"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE1,
@@ -140,7 +163,7 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
 
     { ngx_string("oic_auth_issuer"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_1MORE,
-      ngx_http_oic_auth_list,
+      ngx_http_oic_auth_issuer,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(issuers),
       NULL },
@@ -164,7 +187,7 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(leeway),
-      NULL },
+      &ngx_http_oic_auth_leeway_bounds },
 
     { ngx_string("oic_auth_scopes_required"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_1MORE,
@@ -241,7 +264,7 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(assertion_lifetime),
-      NULL },
+      &ngx_http_oic_auth_lifetime_bounds },
 
     { ngx_string("oic_auth_exchange_grant"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE1,
@@ -306,24 +329,90 @@ ngx_module_t  ngx_http_oic_auth_module = {
 };
 
 
-/* ---- the access handler ---- */
+/* ---- the phase handlers ---- */
 
+/* Main requests, in the access phase (with satisfy any/all). */
 static ngx_int_t
 ngx_http_oic_auth_handler(ngx_http_request_t *r)
 {
-    ngx_http_oic_auth_ctx_t       *ctx;
-    ngx_http_cleanup_t            *cln;
     ngx_http_oic_auth_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
 
     if (lcf->modes == 0) {
+        if (ngx_http_oic_auth_leave(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
+    return ngx_http_oic_auth_refusal(r, ngx_http_oic_auth_check(r, lcf));
+}
 
-    if (ctx) {
+
+/*
+ * The precontent phase, which runs for subrequests too: nginx skips the
+ * access phase for them (an auth_request target, an SSI include, a
+ * mirror), so the check runs here. For a main request it only looks at
+ * what the access phase decided.
+ */
+static ngx_int_t
+ngx_http_oic_auth_precontent_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_oic_auth_ctx_t       *ctx;
+    ngx_http_oic_auth_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
+
+    if (r == r->main) {
+        if (lcf->modes == 0) {
+            return NGX_DECLINED;
+        }
+
+        ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
+
+        if (ctx && ctx->conf == lcf && ctx->state == NGX_HTTP_OIC_AUTH_DONE
+            && ctx->status != NGX_OK
+            && ngx_http_oic_auth_let_in(r, ctx) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (lcf->modes == 0) {
+        if (ngx_http_oic_auth_leave(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_oic_auth_refusal(r, ngx_http_oic_auth_check(r, lcf));
+
+    /* NGX_OK would skip the other precontent handlers (try_files, mirror) */
+
+    return (rc == NGX_OK) ? NGX_DECLINED : rc;
+}
+
+
+/*
+ * The check for the location lcf: a new one, or the one in progress. A
+ * context left from another location (an internal redirect) starts over
+ * from the client's own header: the new location's requirements apply.
+ */
+static ngx_int_t
+ngx_http_oic_auth_check(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf)
+{
+    ngx_http_oic_auth_ctx_t  *ctx;
+
+    ctx = ngx_http_oic_auth_get_ctx(r);
+
+    if (ctx && ctx->conf == lcf) {
         switch (ctx->state) {
 
         case NGX_HTTP_OIC_AUTH_WAITING:
@@ -333,27 +422,18 @@ ngx_http_oic_auth_handler(ngx_http_request_t *r)
             ctx->state = NGX_HTTP_OIC_AUTH_NEW;
             return ngx_http_oic_auth_run(r, lcf, ctx);
 
-        default:
+        case NGX_HTTP_OIC_AUTH_DONE:
             return ngx_http_oic_auth_finish(r, lcf, ctx);
+
+        default:
+            break;
         }
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_oic_auth_ctx_t));
+    ctx = ngx_http_oic_auth_new_ctx(r, lcf, ctx);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ctx->request = r;
-    ngx_queue_init(&ctx->wait_link);
-    ngx_http_set_ctx(r, ctx, ngx_http_oic_auth_module);
-
-    cln = ngx_http_cleanup_add(r, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_oic_auth_cleanup;
-    cln->data = ctx;
 
     return ngx_http_oic_auth_run(r, lcf, ctx);
 }
@@ -420,11 +500,12 @@ ngx_http_oic_auth_run(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_oic_auth_init(ngx_conf_t *cf)
 {
-    ngx_uint_t                  i;
-    ngx_list_part_t            *part;
-    ngx_shm_zone_t             *shm_zone;
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_uint_t                     i;
+    ngx_list_part_t               *part;
+    ngx_shm_zone_t                *shm_zone;
+    ngx_http_handler_pt           *h;
+    ngx_http_core_main_conf_t     *cmcf;
+    ngx_http_oic_auth_loc_conf_t  *lcf;
 
     /* every zone named by oic_auth_cache must be defined */
 
@@ -454,6 +535,18 @@ ngx_http_oic_auth_init(ngx_conf_t *cf)
         }
     }
 
+    /* the http level is never merged into anything: check it here */
+
+    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_oic_auth_module);
+
+    if (ngx_http_oic_auth_check_scopes_level(cf, lcf->modes,
+                                             lcf->scopes_required
+                                             != NGX_CONF_UNSET_PTR)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
@@ -462,6 +555,13 @@ ngx_http_oic_auth_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_oic_auth_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_oic_auth_precontent_handler;
 
     return NGX_OK;
 }

@@ -27,6 +27,9 @@ extern "C" {
 /* "RS256" -> OIC_ALG_RS256, 0 for an unknown or unsupported name ("none", "HS256"...). */
 unsigned oic_alg_from_name(const char *name, size_t len);
 
+/* OIC_ALG_RS256 -> "RS256"; NULL for anything but one algorithm bit. */
+const char *oic_alg_name(unsigned alg);
+
 /* ---- key sets ---- */
 
 typedef struct oic_jwks_s oic_jwks_t;
@@ -46,6 +49,13 @@ typedef struct oic_jwks_s oic_jwks_t;
 oic_jwks_t *oic_jwks_parse(const char *data, size_t len, char *err, size_t errlen);
 void oic_jwks_free(oic_jwks_t *ks);
 size_t oic_jwks_count(const oic_jwks_t *ks);
+
+/*
+ * The algorithms (bitmask) some key of the set may verify: an RSA key serves
+ * RS* and PS*, an EC key the ES* of its curve, and a key with a JWK alg only
+ * that alg (what oic_jwt_verify accepts). 0 for NULL.
+ */
+unsigned oic_jwks_algorithms(const oic_jwks_t *ks);
 
 /* ---- tokens ---- */
 
@@ -84,6 +94,15 @@ typedef struct {
 oic_jwt_rc_t oic_jwt_decode(const char *token, size_t len, unsigned algorithms,
                             oic_jwt_t **out, char *err, size_t errlen);
 void oic_jwt_free(oic_jwt_t *jwt);
+
+/*
+ * The heap a decoded token holds, in bytes, as malloc counts it (block
+ * headers and rounding included): the token copy, the signature, the kid and
+ * every node of the claims' JSON tree. An estimate from jansson's node
+ * layouts, for budgets: a payload of many small elements (e.g. 2,000 empty
+ * arrays) weighs thirty times its text. SIZE_MAX on failure; 0 for NULL.
+ */
+size_t oic_jwt_mem(const oic_jwt_t *jwt);
 
 /*
  * Verify the signature with the key set. Candidates: the keys whose kid equals the

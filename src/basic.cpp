@@ -3,13 +3,28 @@
 #include "oic_auth.h"
 #include "util.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct oic_mac_s {
+    EVP_MD_CTX *inner = EVP_MD_CTX_new();     // SHA-256 after K ^ ipad
+    EVP_MD_CTX *outer = EVP_MD_CTX_new();     // SHA-256 after K ^ opad
+    EVP_MD_CTX *scratch = EVP_MD_CTX_new();   // a call's working copy
+    ~oic_mac_s() {
+        EVP_MD_CTX_free(inner);
+        EVP_MD_CTX_free(outer);
+        EVP_MD_CTX_free(scratch);
+    }
+};
 
 namespace {
 
@@ -47,6 +62,19 @@ void append_field(std::string &buf, std::string_view f) {
 void unmatchable_key(unsigned char out[OIC_KEY_LEN]) {
     if (RAND_bytes(out, OIC_KEY_LEN) != 1) std::memset(out, 0xff, OIC_KEY_LEN);
 }
+
+// The input of a cache key: len64(tag) tag len64(f1) f1 ...; false for an
+// invalid field list.
+bool key_input(const char *tag, const oic_str_t *fields, size_t n, std::string *buf) {
+    if (n && !fields) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!fields[i].data && fields[i].len) return false;
+    append_field(*buf, tag ? std::string_view(tag) : std::string_view());
+    for (size_t i = 0; i < n; i++) append_field(*buf, view(fields[i].data, fields[i].len));
+    return true;
+}
+
+constexpr size_t kShaBlock = 64;  // SHA-256's block: HMAC's key size
 
 oic_basic_rc_t parse_basic(std::string_view hdr, oic_basic_creds_t *out) {
     hdr = trim(hdr);
@@ -154,18 +182,66 @@ char *oic_form_body(const char *const *names, const oic_str_t *values, size_t n)
 // the encoding is prefix-free, so different (tag, fields) never share an input.
 void oic_cache_key(const char *tag, const oic_str_t *fields, size_t n,
                    unsigned char out[OIC_KEY_LEN]) {
-    bool valid = !(n && !fields);
-    for (size_t i = 0; valid && i < n; i++)
-        if (!fields[i].data && fields[i].len) valid = false;
-    if (!valid) {
-        unmatchable_key(out);
-        return;
-    }
     try {
         std::string buf;
-        append_field(buf, tag ? std::string_view(tag) : std::string_view());
-        for (size_t i = 0; i < n; i++) append_field(buf, view(fields[i].data, fields[i].len));
+        if (!key_input(tag, fields, n, &buf)) {
+            unmatchable_key(out);
+            return;
+        }
         oic_sha256(buf.data(), buf.size(), out);
+    } catch (...) {
+        unmatchable_key(out);
+    }
+}
+
+int oic_random(unsigned char *buf, size_t n) {
+    if (n == 0) return 0;
+    if (!buf || n > INT_MAX) return -1;
+    return RAND_bytes(buf, int(n)) == 1 ? 0 : -1;
+}
+
+// HMAC-SHA256 (RFC 2104): SHA-256((K ^ opad) || SHA-256((K ^ ipad) || m)).
+// The two padded key blocks are hashed once, here; a call copies the two
+// prepared digest states instead of setting the key up again.
+oic_mac_t *oic_mac_new(const unsigned char *key, size_t len) {
+    try {
+        if (!key && len) return nullptr;
+        auto m = std::make_unique<oic_mac_s>();
+        unsigned char k[kShaBlock] = {0}, pad[kShaBlock];
+        if (len > kShaBlock)
+            oic::sha256_into(key, len, k);
+        else if (len)
+            std::memcpy(k, key, len);
+        const EVP_MD *md = oic::sha256_md();
+        bool ok = md && m->inner && m->outer && m->scratch;
+        for (int i = 0; ok && i < 2; i++) {
+            for (size_t j = 0; j < kShaBlock; j++) pad[j] = k[j] ^ (i ? 0x5c : 0x36);
+            EVP_MD_CTX *c = i ? m->outer : m->inner;
+            ok = EVP_DigestInit_ex(c, md, nullptr) == 1 && EVP_DigestUpdate(c, pad, kShaBlock) == 1;
+        }
+        OPENSSL_cleanse(k, sizeof(k));
+        OPENSSL_cleanse(pad, sizeof(pad));
+        return ok ? m.release() : nullptr;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void oic_mac_free(oic_mac_t *m) { delete m; }
+
+void oic_mac_key(oic_mac_t *m, const char *tag, const oic_str_t *fields, size_t n,
+                 unsigned char out[OIC_KEY_LEN]) {
+    try {
+        std::string buf;
+        unsigned char inner[OIC_KEY_LEN];
+        unsigned int len;
+        if (!m || !key_input(tag, fields, n, &buf) || EVP_MD_CTX_copy_ex(m->scratch, m->inner) != 1 ||
+            EVP_DigestUpdate(m->scratch, buf.data(), buf.size()) != 1 ||
+            EVP_DigestFinal_ex(m->scratch, inner, &len) != 1 || EVP_MD_CTX_copy_ex(m->scratch, m->outer) != 1 ||
+            EVP_DigestUpdate(m->scratch, inner, sizeof(inner)) != 1 ||
+            EVP_DigestFinal_ex(m->scratch, out, &len) != 1) {
+            unmatchable_key(out);
+        }
     } catch (...) {
         unmatchable_key(out);
     }

@@ -301,3 +301,14 @@ extern "C" void oic_jwks_free(oic_jwks_t *ks) {
 extern "C" size_t oic_jwks_count(const oic_jwks_t *ks) {
     return ks ? ks->keys.size() : 0;
 }
+
+extern "C" unsigned oic_jwks_algorithms(const oic_jwks_t *ks) {
+    unsigned algs = 0;
+    size_t n;
+    const AlgInfo *a = all_algs(&n);
+    if (!ks) return 0;
+    for (const Key &k : ks->keys)
+        for (size_t i = 0; i < n; i++)
+            if (key_serves(k, a[i])) algs |= a[i].bit;
+    return algs;
+}

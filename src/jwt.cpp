@@ -6,6 +6,7 @@
 #include <openssl/rsa.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -56,6 +57,11 @@ const AlgInfo kAlgs[] = {
 constexpr size_t kMaxKid = 256;
 
 }  // namespace
+
+const AlgInfo *all_algs(size_t *n) {
+    *n = sizeof(kAlgs) / sizeof(kAlgs[0]);
+    return kAlgs;
+}
 
 const AlgInfo *alg_by_name(std::string_view name) {
     for (const AlgInfo &a : kAlgs)
@@ -215,6 +221,14 @@ extern "C" unsigned oic_alg_from_name(const char *name, size_t len) {
     return a ? a->bit : 0;
 }
 
+extern "C" const char *oic_alg_name(unsigned alg) {
+    size_t n;
+    const AlgInfo *a = all_algs(&n);
+    for (size_t i = 0; i < n; i++)
+        if (a[i].bit == alg) return a[i].name;
+    return nullptr;
+}
+
 extern "C" oic_jwt_rc_t oic_jwt_decode(const char *token, size_t len, unsigned algorithms, oic_jwt_t **out,
                                        char *err, size_t errlen) {
     try {
@@ -248,12 +262,8 @@ extern "C" oic_jwt_rc_t oic_jwt_decode(const char *token, size_t len, unsigned a
             return OIC_JWT_MALFORMED;
         }
         auto jwt = std::make_unique<oic_jwt_s>();
-        jwt->claims = parse_object(*pay, &why);
-        if (!jwt->claims) {
-            set_err(err, errlen, "payload: %s", why.c_str());
-            return OIC_JWT_MALFORMED;
-        }
 
+        // The header first: a token refused on its alg costs no payload tree.
         const json_t *alg = json_object_get(header.get(), "alg");
         if (!json_is_string(alg)) {
             set_err(err, errlen, "header alg missing or not a string");
@@ -280,6 +290,11 @@ extern "C" oic_jwt_rc_t oic_jwt_decode(const char *token, size_t len, unsigned a
             jwt->has_kid = true;
             jwt->kid.assign(str_of(kid));
         }
+        jwt->claims = parse_object(*pay, &why);
+        if (!jwt->claims) {
+            set_err(err, errlen, "payload: %s", why.c_str());
+            return OIC_JWT_MALFORMED;
+        }
         // jku, x5u, jwk, x5c: deliberately ignored (RFC 8725 3.10: never fetched nor trusted).
         jwt->signing_input.assign(t.substr(0, d2));
         jwt->sig = std::move(*sig);
@@ -295,6 +310,81 @@ extern "C" void oic_jwt_free(oic_jwt_t *jwt) {
     try {
         delete jwt;
     } catch (...) {
+    }
+}
+
+namespace oic {
+namespace {
+
+// What glibc's malloc takes for a request of n bytes: an 8-byte header,
+// 16-byte alignment, 32 bytes at least.
+size_t chunk(size_t n) {
+    size_t c = (n + 8 + 15) & ~size_t(15);
+    return c < 32 ? 32 : c;
+}
+
+// A table of n entries that starts at 8 and doubles (jansson's arrays and hash buckets).
+size_t table_of(size_t n) {
+    size_t t = 8;
+    while (t < n) t *= 2;
+    return t;
+}
+
+// The heap behind a jansson 2.x value, from its node layouts (jansson_private.h,
+// hashtable.h): json_t is {type, refcount}, 16 bytes; true/false/null are
+// shared singletons. Iterative: a payload may nest 2048 levels deep.
+size_t json_mem(const json_t *root) {
+    size_t m = 0;
+    std::vector<const json_t *> todo{root};
+    while (!todo.empty()) {
+        const json_t *j = todo.back();
+        todo.pop_back();
+        switch (json_typeof(j)) {
+        case JSON_OBJECT: {
+            // {json_t, hashtable {size, buckets*, order, list, ordered_list}};
+            // 16-byte buckets; per member a pair {2 lists, hash, value*, key_len, key[]}
+            m += chunk(16 + 56) + chunk(table_of(json_object_size(j)) * 16);
+            const char *k;
+            size_t klen;
+            json_t *v;
+            json_object_keylen_foreach(const_cast<json_t *>(j), k, klen, v) {
+                m += chunk(56 + klen + 1);
+                todo.push_back(v);
+            }
+            break;
+        }
+        case JSON_ARRAY: {
+            // {json_t, size, entries, table*} and the table of pointers
+            m += chunk(16 + 24) + chunk(table_of(json_array_size(j)) * sizeof(json_t *));
+            size_t i;
+            json_t *v;
+            json_array_foreach(const_cast<json_t *>(j), i, v) todo.push_back(v);
+            break;
+        }
+        case JSON_STRING: m += chunk(16 + 16) + chunk(json_string_length(j) + 1); break;
+        case JSON_INTEGER:
+        case JSON_REAL: m += chunk(16 + 8); break;
+        default: break;
+        }
+    }
+    return m;
+}
+
+// A std::string's own heap block (none while it fits the small-string buffer).
+size_t string_mem(const std::string &s) {
+    return s.capacity() > 15 ? chunk(s.capacity() + 1) : 0;
+}
+
+}  // namespace
+}  // namespace oic
+
+extern "C" size_t oic_jwt_mem(const oic_jwt_t *jwt) {
+    try {
+        if (!jwt) return 0;
+        return chunk(sizeof(oic_jwt_s)) + string_mem(jwt->signing_input) + string_mem(jwt->sig) +
+               string_mem(jwt->kid) + (jwt->claims ? json_mem(jwt->claims.get()) : 0);
+    } catch (...) {
+        return SIZE_MAX;
     }
 }
 
@@ -342,7 +432,7 @@ extern "C" oic_jwt_rc_t oic_jwt_verify(const oic_jwt_t *jwt, const oic_jwks_t *k
         }
         bool fitted = false;
         for (const Key *k : cand) {
-            if (!kty_fits(*k, a) || (k->alg && k->alg != a.bit)) continue;
+            if (!key_serves(*k, a)) continue;
             fitted = true;
             if (verify_with(*k, a, jwt->signing_input, jwt->sig)) return OIC_JWT_OK;
         }

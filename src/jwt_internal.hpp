@@ -43,6 +43,7 @@ struct AlgInfo {
 };
 
 const AlgInfo *alg_by_name(std::string_view name);  // null for none/HS*/unknown
+const AlgInfo *all_algs(size_t *n);                 // every supported algorithm
 
 // ---- key sets ----
 
@@ -62,6 +63,12 @@ struct Key {
 inline bool kty_fits(const Key &k, const AlgInfo &a) {
     if (a.family == Family::ES) return k.kty == Kty::EC && k.curve == a.curve;
     return k.kty == Kty::RSA;
+}
+
+// May key k verify a signature made with alg a: its type fits, and its JWK
+// alg, when it has one, is a.
+inline bool key_serves(const Key &k, const AlgInfo &a) {
+    return kty_fits(k, a) && (!k.alg || k.alg == a.bit);
 }
 
 }  // namespace oic

@@ -3,8 +3,12 @@
  * configuration, the per-request context, a fetch in flight, and the
  * functions one concern offers the others.
  *
- *   ngx_http_oic_auth_module.c     module and directive tables, the access
- *                                  handler's dispatch, init
+ *   ngx_http_oic_auth_module.c     module and directive tables, the phase
+ *                                  handlers and their dispatch, init
+ *   ngx_http_oic_auth_request.c    the request model: contexts across
+ *                                  internal redirects, the client's
+ *                                  Authorization header, subrequests,
+ *                                  satisfy any
  *   ngx_http_oic_auth_conf.c       configuration: create, merge, setters
  *   ngx_http_oic_auth_basic.c      basic mode
  *   ngx_http_oic_auth_bearer.c     bearer validation (exchange uses it too)
@@ -116,6 +120,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_request_t         *request;
+    ngx_http_oic_auth_loc_conf_t *conf;     /* the location it answers for */
     ngx_http_oic_auth_state_e   state;
     ngx_int_t                   status;     /* NGX_OK or the HTTP status */
     ngx_uint_t                  mode;
@@ -134,6 +139,7 @@ typedef struct {
 
     oic_basic_creds_t          *creds;      /* during the first pass only */
     oic_jwt_t                  *jwt;        /* owned by ngx_oic_jwt_cache */
+    ngx_oic_jwt_ref_t          *jwt_ref;    /* its entry */
     ngx_str_t                   bearer;     /* the incoming token */
     u_char                      bearer_hash[NGX_OIC_KEY_LEN];
 
@@ -147,6 +153,12 @@ typedef struct {
     ngx_http_oic_auth_fetch_t  *fetch;
     ngx_event_t                 poll;
     ngx_msec_t                  poll_delay;
+
+    /* the Authorization header the client sent (unset: none) */
+    ngx_str_t                   client_auth;
+    ngx_table_elt_t            *challenges[2];  /* WWW-Authenticate added */
+    unsigned                    client_auth_set:1;
+    unsigned                    own_headers:1;  /* a subrequest's own list */
 } ngx_http_oic_auth_ctx_t;
 
 
@@ -164,6 +176,15 @@ struct ngx_http_oic_auth_fetch_s {
 };
 
 
+/* bounds of a time directive (post handler ngx_http_oic_auth_check_bounds) */
+typedef struct {
+    ngx_conf_post_handler_pt    post_handler;
+    time_t                      min;
+    time_t                      max;
+    char                       *text;       /* "at most 1h" */
+} ngx_http_oic_auth_bounds_t;
+
+
 extern ngx_module_t  ngx_http_oic_auth_module;
 
 
@@ -179,12 +200,27 @@ char *ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_oic_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_check_bounds(ngx_conf_t *cf, void *post, void *data);
+ngx_int_t ngx_http_oic_auth_check_scopes_level(ngx_conf_t *cf,
+    ngx_uint_t modes, ngx_uint_t here);
 char *ngx_http_oic_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_deny_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* ngx_http_oic_auth_request.c */
+ngx_http_oic_auth_ctx_t *ngx_http_oic_auth_get_ctx(ngx_http_request_t *r);
+ngx_http_oic_auth_ctx_t *ngx_http_oic_auth_new_ctx(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *prev);
+ngx_int_t ngx_http_oic_auth_set_header(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_str_t *value);
+ngx_int_t ngx_http_oic_auth_leave(ngx_http_request_t *r);
+ngx_int_t ngx_http_oic_auth_let_in(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx);
+ngx_int_t ngx_http_oic_auth_refusal(ngx_http_request_t *r, ngx_int_t rc);
 
 /* ngx_http_oic_auth_basic.c */
 ngx_int_t ngx_http_oic_auth_basic(ngx_http_request_t *r,
@@ -242,6 +278,8 @@ ngx_int_t ngx_http_oic_auth_fail(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx, ngx_int_t status, char *error);
 ngx_int_t ngx_http_oic_auth_invalid_token(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx, char *error, const char *desc);
+void ngx_http_oic_auth_drop_challenges(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx);
 
 /* ngx_http_oic_auth_var.c */
 ngx_int_t ngx_http_oic_auth_add_variables(ngx_conf_t *cf);

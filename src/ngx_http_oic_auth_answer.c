@@ -1,14 +1,14 @@
 /*
- * The access handler's answers: the outcome of a request (the forwarded
+ * The check's answers: the outcome of a request (the forwarded
  * Authorization header on success), refusals with RFC 6750 / RFC 7617
- * WWW-Authenticate challenges.
+ * WWW-Authenticate challenges (remembered, so that they can go again).
  */
 
 #include "ngx_http_oic_auth.h"
 
 
 static ngx_int_t ngx_http_oic_auth_set_bearer(ngx_http_request_t *r,
-    ngx_str_t *token);
+    ngx_http_oic_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_oic_auth_challenge(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
 
@@ -32,7 +32,7 @@ ngx_http_oic_auth_finish(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        if (ngx_http_oic_auth_set_bearer(r, &ctx->token) != NGX_OK) {
+        if (ngx_http_oic_auth_set_bearer(r, ctx) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -99,46 +99,31 @@ ngx_http_oic_auth_invalid_token(ngx_http_request_t *r,
 }
 
 
-/* Replace the request's Authorization header: proxy_pass forwards it. */
+/* Authorization: Bearer <IAM token>, which proxy_pass forwards. */
 static ngx_int_t
-ngx_http_oic_auth_set_bearer(ngx_http_request_t *r, ngx_str_t *token)
+ngx_http_oic_auth_set_bearer(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx)
 {
-    u_char           *p;
-    ngx_table_elt_t  *h;
+    u_char     *p;
+    ngx_str_t   value;
 
-    h = r->headers_in.authorization;
-
-    if (h == NULL) {
-        h = ngx_list_push(&r->headers_in.headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_str_set(&h->key, "Authorization");
-        h->lowcase_key = (u_char *) "authorization";
-        h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        r->headers_in.authorization = h;
-    }
-
-    p = ngx_pnalloc(r->pool, sizeof("Bearer ") - 1 + token->len);
+    p = ngx_pnalloc(r->pool, sizeof("Bearer ") - 1 + ctx->token.len);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    h->value.data = p;
+    value.data = p;
     p = ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1);
-    p = ngx_cpymem(p, token->data, token->len);
-    h->value.len = p - h->value.data;
+    p = ngx_cpymem(p, ctx->token.data, ctx->token.len);
+    value.len = p - value.data;
 
-    return NGX_OK;
+    return ngx_http_oic_auth_set_header(r, ctx, &value);
 }
 
 
 static ngx_table_elt_t *
-ngx_http_oic_auth_push_challenge(ngx_http_request_t *r, size_t len)
+ngx_http_oic_auth_push_challenge(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, size_t len)
 {
     ngx_table_elt_t  *h;
 
@@ -163,7 +148,35 @@ ngx_http_oic_auth_push_challenge(ngx_http_request_t *r, size_t len)
         r->headers_out.www_authenticate = h;
     }
 
+    ctx->challenges[ctx->challenges[0] ? 1 : 0] = h;
+
     return h;
+}
+
+
+/* The challenges this context added go (a new check, or access granted). */
+void
+ngx_http_oic_auth_drop_challenges(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx)
+{
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    for (i = 0; i < 2; i++) {
+        h = ctx->challenges[i];
+
+        if (h == NULL) {
+            continue;
+        }
+
+        h->hash = 0;
+
+        if (r->headers_out.www_authenticate == h) {
+            r->headers_out.www_authenticate = NULL;
+        }
+
+        ctx->challenges[i] = NULL;
+    }
 }
 
 
@@ -176,11 +189,13 @@ ngx_http_oic_auth_challenge(ngx_http_request_t *r,
     size_t            len;
     ngx_table_elt_t  *h;
 
+    ngx_http_oic_auth_drop_challenges(r, ctx);
+
     if (ctx->challenge & NGX_HTTP_OIC_AUTH_BASIC) {
         len = sizeof("Basic realm=\"\", charset=\"UTF-8\"") - 1
               + lcf->realm.len;
 
-        h = ngx_http_oic_auth_push_challenge(r, len);
+        h = ngx_http_oic_auth_push_challenge(r, ctx, len);
         if (h == NULL) {
             return NGX_ERROR;
         }
@@ -205,7 +220,7 @@ ngx_http_oic_auth_challenge(ngx_http_request_t *r,
             len += sizeof(", scope=\"\"") - 1 + lcf->scopes_text.len;
         }
 
-        h = ngx_http_oic_auth_push_challenge(r, len);
+        h = ngx_http_oic_auth_push_challenge(r, ctx, len);
         if (h == NULL) {
             return NGX_ERROR;
         }

@@ -1,7 +1,8 @@
 /*
  * basic mode: legacy clients send "Authorization: Basic id:secret"; the
  * module asks IAM for a client_credentials token with the configured scope,
- * on the client's behalf, and caches it per (endpoint, id, secret, scope).
+ * on the client's behalf, and caches it per (endpoint, id, secret, scope),
+ * under a key only the zone's secret can derive.
  * This file owns the Basic side: parsing, the cache key, the IAM request.
  */
 
@@ -48,7 +49,7 @@ ngx_http_oic_auth_basic(ngx_http_request_t *r,
     fields[3].data = (char *) lcf->scope.data;
     fields[3].len = lcf->scope.len;
 
-    oic_cache_key("basic", fields, 4, ctx->key);
+    ngx_oic_cache_key(lcf->zone, "basic", fields, 4, ctx->key);
 
     ctx->creds = &creds;
     rc = ngx_http_oic_auth_token(r, lcf, ctx);

@@ -66,6 +66,9 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
         return rc;
     }
 
+    /* claims and signature passed: worth keeping decoded */
+    ngx_oic_jwt_cache_keep(ctx->jwt_ref);
+
     if (lcf->scopes_required
         && !oic_jwt_has_scopes(ctx->jwt, &lcf->policy,
                                lcf->scopes_required->elts,
@@ -100,7 +103,8 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
 
 /*
  * The decoded token: from this worker's cache when the same token (under the
- * same algorithm allow-list) was seen before, else decoded and remembered.
+ * same algorithm allow-list) passed before, else decoded for this request
+ * (kept in the cache only once it passed every check).
  */
 static ngx_int_t
 ngx_http_oic_auth_decode(ngx_http_request_t *r,
@@ -144,7 +148,7 @@ ngx_http_oic_auth_decode(ngx_http_request_t *r,
                                                    err);
         }
 
-        ref = ngx_oic_jwt_cache_put(key, jwt);
+        ref = ngx_oic_jwt_cache_wrap(key, jwt);
         if (ref == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -154,6 +158,7 @@ ngx_http_oic_auth_decode(ngx_http_request_t *r,
     cln->data = ref;
 
     ctx->jwt = ref->jwt;
+    ctx->jwt_ref = ref;
 
     return NGX_OK;
 }
@@ -179,7 +184,7 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
     fields[1].data = (char *) ctx->bearer_hash;
     fields[1].len = NGX_OIC_KEY_LEN;
 
-    oic_cache_key("verified", fields, 2, vkey);
+    ngx_oic_cache_key(lcf->zone, "verified", fields, 2, vkey);
 
     keys = NULL;
 
@@ -214,7 +219,7 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
               ? "unknown key id" : "signature does not verify";
 
         crc = ngx_oic_cache_refresh(lcf->zone, lcf->jwks_key,
-                                    lcf->timeout + 1000,
+                                    NGX_OIC_CACHE_PINNED, lcf->timeout + 1000,
                                     NGX_HTTP_OIC_AUTH_KID_INTERVAL, &res);
 
         if (crc == NGX_OIC_CACHE_OWNER || crc == NGX_OIC_CACHE_WAIT) {

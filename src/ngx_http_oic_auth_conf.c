@@ -12,6 +12,8 @@ static char *ngx_http_oic_auth_merge_bearer(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
 static char *ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
+static char *ngx_http_oic_auth_no_algorithm(ngx_conf_t *cf,
+    ngx_http_oic_auth_loc_conf_t *conf);
 
 
 static ngx_conf_enum_t  ngx_http_oic_auth_modes[] = {
@@ -172,6 +174,17 @@ ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    /* IAM refuses a token request without a scope: every call would fail */
+    if ((conf->modes & (NGX_HTTP_OIC_AUTH_BASIC|NGX_HTTP_OIC_AUTH_EXCHANGE))
+        && conf->scope.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"oic_auth %s\" requires \"oic_auth_scope\"",
+                           (conf->modes & NGX_HTTP_OIC_AUTH_BASIC)
+                           ? "basic" : "exchange");
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"oic_auth_timeout\" must be greater than 0");
@@ -182,6 +195,27 @@ ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
+/*
+ * oic_auth_scopes_required where only Basic clients are served would be
+ * silently ignored: they get what IAM grants their client id for
+ * oic_auth_scope. Inherited from a level where bearer uses it is fine.
+ */
+ngx_int_t
+ngx_http_oic_auth_check_scopes_level(ngx_conf_t *cf, ngx_uint_t modes,
+    ngx_uint_t here)
+{
+    if (modes == NGX_HTTP_OIC_AUTH_BASIC && here) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"oic_auth_scopes_required\" has no effect with "
+                           "\"oic_auth basic\": Basic clients get what IAM "
+                           "grants them for \"oic_auth_scope\"");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_oic_auth_merge_bearer(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf)
@@ -189,15 +223,39 @@ ngx_http_oic_auth_merge_bearer(ngx_conf_t *cf,
     u_char      *p;
     size_t       len;
     oic_str_t    field, *s;
-    ngx_uint_t   i;
+    ngx_uint_t   i, scopes_here;
 
     static ngx_str_t  scope_claims[] = {
         ngx_string("scope"), ngx_string("scp"), ngx_string("roles")
     };
 
-    ngx_conf_merge_str_value(conf->jwks_uri, prev->jwks_uri, "");
-    ngx_conf_merge_str_value(conf->jwks_file, prev->jwks_file, "");
-    ngx_conf_merge_ptr_value(conf->jwks_static, prev->jwks_static, NULL);
+    scopes_here = (conf->scopes_required != NGX_CONF_UNSET_PTR);
+
+    /*
+     * the key set: a level that sets oic_auth_jwks_uri or oic_auth_jwks_file
+     * replaces whichever of the two it inherits
+     */
+
+    if (conf->jwks_uri.data && conf->jwks_static != NGX_CONF_UNSET_PTR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"oic_auth_jwks_uri\" and \"oic_auth_jwks_file\" "
+                           "cannot be used together");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->jwks_uri.data) {
+        ngx_str_set(&conf->jwks_file, "");
+        conf->jwks_static = NULL;
+
+    } else if (conf->jwks_static != NGX_CONF_UNSET_PTR) {
+        ngx_str_set(&conf->jwks_uri, "");
+
+    } else {
+        ngx_conf_merge_str_value(conf->jwks_uri, prev->jwks_uri, "");
+        ngx_conf_merge_str_value(conf->jwks_file, prev->jwks_file, "");
+        ngx_conf_merge_ptr_value(conf->jwks_static, prev->jwks_static, NULL);
+    }
+
     ngx_conf_merge_sec_value(conf->jwks_refresh, prev->jwks_refresh, 3600);
     ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
@@ -266,17 +324,16 @@ ngx_http_oic_auth_merge_bearer(ngx_conf_t *cf,
         oic_cache_key("jwks_file", &field, 1, conf->jwks_key);
     }
 
+    if (ngx_http_oic_auth_check_scopes_level(cf, conf->modes, scopes_here)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (!(conf->modes & (NGX_HTTP_OIC_AUTH_BEARER|NGX_HTTP_OIC_AUTH_EXCHANGE))
         || conf->modes == NGX_CONF_UNSET_UINT)
     {
         return NGX_CONF_OK;
-    }
-
-    if (conf->jwks_uri.len && conf->jwks_static) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"oic_auth_jwks_uri\" and \"oic_auth_jwks_file\" "
-                           "cannot be used together");
-        return NGX_CONF_ERROR;
     }
 
     if (conf->jwks_uri.len == 0 && conf->jwks_static == NULL) {
@@ -294,7 +351,70 @@ ngx_http_oic_auth_merge_bearer(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (conf->issuers == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"oic_auth bearer\" and \"oic_auth exchange\" "
+                           "require \"oic_auth_issuer\" (\"oic_auth_issuer "
+                           "any\" accepts every issuer)");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->jwks_static
+        && !(conf->algorithms & oic_jwks_algorithms(conf->jwks_static)))
+    {
+        return ngx_http_oic_auth_no_algorithm(cf, conf);
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/* "RS256 PS256" for a bitmask of algorithms. */
+static void
+ngx_http_oic_auth_alg_names(u_char *buf, size_t size, unsigned algs)
+{
+    u_char    *p, *last;
+    unsigned   bit;
+
+    p = buf;
+    last = buf + size - 1;
+
+    for (bit = 1; bit <= OIC_ALG_ES512; bit <<= 1) {
+        if (algs & bit) {
+            p = ngx_slprintf(p, last, "%s%s", p == buf ? "" : " ",
+                             oic_alg_name(bit));
+        }
+    }
+
+    *p = '\0';
+}
+
+
+/* No key of the static key set can verify any allowed algorithm. */
+static char *
+ngx_http_oic_auth_no_algorithm(ngx_conf_t *cf,
+    ngx_http_oic_auth_loc_conf_t *conf)
+{
+    u_char  allowed[64], served[64];
+
+    ngx_http_oic_auth_alg_names(allowed, sizeof(allowed),
+                                (unsigned) conf->algorithms);
+    ngx_http_oic_auth_alg_names(served, sizeof(served),
+                                oic_jwks_algorithms(conf->jwks_static));
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "no key of \"oic_auth_jwks_file\" \"%V\" can verify "
+                       "\"oic_auth_algorithms\" %s (its keys can verify %s)",
+                       &conf->jwks_file, allowed, served);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static void
+ngx_http_oic_auth_signer_free(void *data)
+{
+    oic_signer_free(data);
 }
 
 
@@ -302,7 +422,8 @@ static char *
 ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf)
 {
-    char  *secret, err[256];
+    char                *secret, err[256];
+    ngx_pool_cleanup_t  *cln;
 
     static ngx_str_t  user_claims[] = {
         ngx_string("upn"), ngx_string("preferred_username"),
@@ -405,6 +526,18 @@ ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
                                    &conf->assertion_key, err);
                 return NGX_CONF_ERROR;
             }
+
+            /* freed with the configuration: a reload must not leak it */
+
+            cln = ngx_pool_cleanup_add(cf->pool, 0);
+            if (cln == NULL) {
+                oic_signer_free(conf->signer);
+                conf->signer = NULL;
+                return NGX_CONF_ERROR;
+            }
+
+            cln->handler = ngx_http_oic_auth_signer_free;
+            cln->data = conf->signer;
         }
     }
 
@@ -429,16 +562,6 @@ ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
                            "\"oic_auth exchange\" with the jwt_bearer grant "
                            "requires \"oic_auth_assertion_key\" and "
                            "\"oic_auth_assertion_kid\"");
-        return NGX_CONF_ERROR;
-    }
-
-    /* the core refuses to mint with it: every request would get 502 */
-    if (conf->exchange_grant == NGX_HTTP_OIC_AUTH_GRANT_JWT_BEARER
-        && conf->assertion_lifetime <= 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"oic_auth_assertion_lifetime\" must be greater "
-                           "than 0");
         return NGX_CONF_ERROR;
     }
 
@@ -738,6 +861,64 @@ ngx_http_oic_auth_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* oic_auth_issuer ISS ... | any: "any" is an empty list (no check). */
+char *
+ngx_http_oic_auth_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_oic_auth_loc_conf_t *lcf = conf;
+
+    char        *rv;
+    oic_str_t   *s;
+    ngx_uint_t   i;
+
+    rv = ngx_http_oic_auth_list(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    s = lcf->issuers->elts;
+
+    for (i = 0; i < lcf->issuers->nelts; i++) {
+        if (s[i].len != 3 || ngx_strncmp(s[i].data, "any", 3) != 0) {
+            continue;
+        }
+
+        if (lcf->issuers->nelts > 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"any\" cannot be combined with issuers");
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->issuers->nelts = 0;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* A time within bounds (post handler of ngx_conf_set_sec_slot). */
+char *
+ngx_http_oic_auth_check_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_http_oic_auth_bounds_t  *b = post;
+    time_t                      *tp = data;
+
+    ngx_str_t  *value;
+
+    if (*tp >= b->min && *tp <= b->max) {
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\", \"%V\" must be %s",
+                       &value[1], &value[0], b->text);
+
+    return NGX_CONF_ERROR;
 }
 
 

@@ -12,6 +12,7 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
 {
     char       *user;
+    u_char     *p;
     oic_str_t   fields[5];
     ngx_int_t   rc;
 
@@ -22,6 +23,17 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
             oic_free(user);
             return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
                                                    "no user claim");
+        }
+
+        /* the IAM user name: in the assertion, the cache key, log lines */
+
+        for (p = (u_char *) user; *p; p++) {
+            if (*p < 0x20 || *p == 0x7f) {
+                oic_free(user);
+                return ngx_http_oic_auth_invalid_token(r, ctx,
+                                   "invalid_token",
+                                   "user claim contains control characters");
+            }
         }
 
         rc = ngx_http_oic_auth_set_str(r->pool, &ctx->user, user,
@@ -51,7 +63,7 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
     fields[4].data = lcf->exchange_grant ? "token_exchange" : "jwt_bearer";
     fields[4].len = ngx_strlen(fields[4].data);
 
-    oic_cache_key("exchange", fields, 5, ctx->key);
+    ngx_oic_cache_key(lcf->zone, "exchange", fields, 5, ctx->key);
 
     return ngx_http_oic_auth_token(r, lcf, ctx);
 }

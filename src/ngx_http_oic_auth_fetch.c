@@ -37,7 +37,7 @@ ngx_http_oic_auth_park(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx,
     ctx->gen = gen;
     ctx->wait_jwks = jwks;
 
-    ctx->poll.data = r;
+    ctx->poll.data = ctx;
     ctx->poll.log = r->connection->log;
 
     if (ctx->fetch) {
@@ -83,6 +83,8 @@ local:
 parked:
 
     ctx->state = NGX_HTTP_OIC_AUTH_WAITING;
+
+    /* the connection's reads go to its active request, maybe this one */
     r->read_event_handler = ngx_http_test_reading;
 
     return NGX_AGAIN;
@@ -96,7 +98,7 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
     ngx_shm_zone_t *zone, u_char *key, uint32_t gen, ngx_uint_t jwks)
 {
     u_char                      id[NGX_HTTP_OIC_AUTH_LOG_ID];
-    u_char                      hex[9];
+    u_char                      hex[NGX_OIC_CACHE_LOG_ID_LEN];
     ngx_int_t                   rc;
     ngx_oic_http_conf_t         hc;
     ngx_http_oic_auth_fetch_t  *fetch;
@@ -129,7 +131,7 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
         rc = NGX_OK;
 
     } else {
-        oic_hex(key, 4, (char *) hex);
+        ngx_oic_cache_log_id(lcf->zone, key, hex);
 
         if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
             ngx_http_oic_auth_log_id(id, sizeof(id), ctx->client_id.data,
@@ -265,14 +267,15 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
     ngx_http_oic_auth_ctx_t       *ctx;
     ngx_http_oic_auth_loc_conf_t  *lcf;
 
-    r = ev->data;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
+    ctx = ev->data;
+    r = ctx->request;
+    lcf = ctx->conf;
 
     ngx_memzero(&req, sizeof(ngx_oic_cache_req_t));
     req.gen = ctx->gen;
     req.deadline_ms = lcf->timeout + 1000;
     req.stale_ok = ctx->wait_jwks;
+    req.entry_class = ctx->wait_jwks ? NGX_OIC_CACHE_PINNED : NGX_OIC_CACHE_LRU;
 
     rc = ngx_oic_cache_acquire(lcf->zone, ctx->wait_key, &req, r->pool, &res);
 
@@ -324,8 +327,8 @@ ngx_http_oic_auth_deadline_handler(ngx_event_t *ev)
     ngx_http_request_t       *r;
     ngx_http_oic_auth_ctx_t  *ctx;
 
-    r = ev->data;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
+    ctx = ev->data;
+    r = ctx->request;
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "oic_auth: no answer from the %s request in time",
@@ -349,6 +352,10 @@ ngx_http_oic_auth_deadline_handler(ngx_event_t *ev)
 }
 
 
+/*
+ * The phases again, from the handler that parked the request: the access
+ * handler for a main request, the precontent one for a subrequest.
+ */
 void
 ngx_http_oic_auth_resume(ngx_http_request_t *r)
 {
@@ -356,8 +363,11 @@ ngx_http_oic_auth_resume(ngx_http_request_t *r)
 
     c = r->connection;
 
-    r->read_event_handler = ngx_http_block_reading;
+    r->read_event_handler = (r == r->main) ? ngx_http_block_reading
+                                           : ngx_http_request_empty_handler;
     r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_set_log_request(c->log, r);
 
     ngx_http_core_run_phases(r);
     ngx_http_run_posted_requests(c);

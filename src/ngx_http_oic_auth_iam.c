@@ -196,9 +196,15 @@ ngx_http_oic_auth_token_done(ngx_oic_http_t *h)
                       "oic_auth: token issued for %s, cached for %T s",
                       fetch->who, ttl);
 
-        if (fetch->zone) {
-            ngx_oic_cache_complete(fetch->zone, fetch->key, fetch->gen,
-                                   &token, now + ttl, now + ttl);
+        if (fetch->zone
+            && ngx_oic_cache_complete(fetch->zone, fetch->key, fetch->gen,
+                                      &token, now + ttl, now + ttl)
+               != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "oic_auth: no room in the cache zone for the token "
+                          "of %s: requests for it waiting in other workers "
+                          "get 503", fetch->who);
         }
 
     } else {

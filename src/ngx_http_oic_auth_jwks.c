@@ -1,15 +1,18 @@
 /*
  * JWKS documents: fetched once for all workers and kept in the zone (stale
  * ones refreshed in the background), and this worker's parsed key sets,
- * re-parsed only when the document in the zone changes.
+ * re-parsed only when the document in the zone changes. A parsed set
+ * belongs to one zone: versions are numbered per zone, so the same JWKS URI
+ * in two zones is two sets.
  */
 
 #include "ngx_http_oic_auth.h"
 
 
-/* a JWKS document parsed by this worker */
+/* a JWKS document of one zone, parsed by this worker */
 typedef struct {
     ngx_queue_t                 queue;
+    ngx_shm_zone_t             *zone;
     u_char                      key[NGX_OIC_KEY_LEN];
     uint32_t                    version;
     oic_jwks_t                 *keys;
@@ -73,7 +76,9 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
     {
         ks = ngx_queue_data(q, ngx_http_oic_auth_keys_t, queue);
 
-        if (ngx_memcmp(ks->key, lcf->jwks_key, NGX_OIC_KEY_LEN) == 0) {
+        if (ks->zone == lcf->zone
+            && ngx_memcmp(ks->key, lcf->jwks_key, NGX_OIC_KEY_LEN) == 0)
+        {
             break;
         }
 
@@ -86,6 +91,7 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        ks->zone = lcf->zone;
         ngx_memcpy(ks->key, lcf->jwks_key, NGX_OIC_KEY_LEN);
         ngx_queue_insert_tail(&ngx_http_oic_auth_keysets, &ks->queue);
     }
@@ -96,6 +102,7 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
     req.refresh = 1;
     req.fail_fast = 1;
     req.have_version = ks->keys ? ks->version : 0;
+    req.entry_class = NGX_OIC_CACHE_PINNED;
 
     rc = ngx_oic_cache_acquire(lcf->zone, lcf->jwks_key, &req, r->pool, &res);
 
@@ -204,9 +211,16 @@ ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
         doc.data = h->buf;
         doc.len = h->len;
 
-        ngx_oic_cache_complete(fetch->zone, fetch->key, fetch->gen, &doc,
-                               now + fetch->ttl,
-                               now + NGX_HTTP_OIC_AUTH_JWKS_KEEP);
+        if (ngx_oic_cache_complete(fetch->zone, fetch->key, fetch->gen, &doc,
+                                   now + fetch->ttl,
+                                   now + NGX_HTTP_OIC_AUTH_JWKS_KEEP)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "oic_auth: no room in the cache zone for %s",
+                          fetch->who);
+        }
+
         status = NGX_OK;
 
     } else {

@@ -1,7 +1,8 @@
 /*
- * The $oic_auth_* variables: what the access handler found out about the
- * request (client, user, subject, scopes, claims, cache status, error), for
- * proxy_set_header, add_header and the access log.
+ * The $oic_auth_* variables: what the check found out about the request
+ * (client, user, subject, scopes, claims, cache status, error), for
+ * proxy_set_header, add_header and the access log; what comes from
+ * credentials only when the module granted access, every value escaped.
  */
 
 #include "ngx_http_oic_auth.h"
@@ -18,34 +19,116 @@ typedef enum {
 } ngx_http_oic_auth_var_e;
 
 
-static ngx_int_t
-ngx_http_oic_auth_claim_value(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, char *value)
-{
-    size_t  len;
+static u_char  ngx_http_oic_auth_empty[] = "";
 
-    if (value == NULL) {
+
+/*
+ * A variable's value. Control bytes (< 0x20, 0x7f) would end or split a
+ * header (proxy_set_header, add_header) or a log line: they, and the
+ * backslash that makes the encoding unambiguous, are written as \xHH, as
+ * nginx's access log does; UTF-8 stays as it is. An empty value is "not
+ * found", with a valid pointer all the same.
+ */
+static ngx_int_t
+ngx_http_oic_auth_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    u_char *data, size_t len)
+{
+    u_char         *p;
+    size_t          i, n;
+    static u_char   hex[] = "0123456789ABCDEF";
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+
+    if (len == 0) {
+        v->len = 0;
+        v->data = ngx_http_oic_auth_empty;
         v->not_found = 1;
         return NGX_OK;
     }
 
-    len = ngx_strlen(value);
+    n = 0;
 
-    v->data = ngx_pnalloc(r->pool, len ? len : 1);
-    if (v->data == NULL) {
+    for (i = 0; i < len; i++) {
+        if (data[i] < 0x20 || data[i] == 0x7f || data[i] == '\\') {
+            n++;
+        }
+    }
+
+    if (n) {
+        p = ngx_pnalloc(r->pool, len + 3 * n);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        v->data = p;
+
+        for (i = 0; i < len; i++) {
+            if (data[i] < 0x20 || data[i] == 0x7f || data[i] == '\\') {
+                *p++ = '\\';
+                *p++ = 'x';
+                *p++ = hex[data[i] >> 4];
+                *p++ = hex[data[i] & 0xf];
+
+            } else {
+                *p++ = data[i];
+            }
+        }
+
+        data = v->data;
+        len = p - data;
+    }
+
+    v->len = len;
+    v->data = data;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* A claim from the core (malloc'd, or NULL): copied to the pool, escaped. */
+static ngx_int_t
+ngx_http_oic_auth_claim_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, char *value)
+{
+    u_char  *p;
+    size_t   len;
+
+    len = value ? ngx_strlen(value) : 0;
+
+    if (len == 0) {
+        oic_free(value);
+        return ngx_http_oic_auth_value(r, v, NULL, 0);
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
         oic_free(value);
         return NGX_ERROR;
     }
 
-    ngx_memcpy(v->data, value, len);
+    ngx_memcpy(p, value, len);
     oic_free(value);
 
-    v->len = len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    return ngx_http_oic_auth_value(r, v, p, len);
+}
 
-    return NGX_OK;
+
+/*
+ * The request's context when the module granted access: what a token (or
+ * Basic credentials) says is shown only once every check passed and, in
+ * basic and exchange modes, IAM accepted; never for a request the module
+ * refused, even one another access module let in (satisfy any).
+ */
+static ngx_http_oic_auth_ctx_t *
+ngx_http_oic_auth_granted(ngx_http_oic_auth_ctx_t *ctx)
+{
+    if (ctx && ctx->state == NGX_HTTP_OIC_AUTH_DONE && ctx->status == NGX_OK) {
+        return ctx;
+    }
+
+    return NULL;
 }
 
 
@@ -54,47 +137,48 @@ ngx_http_oic_auth_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_str_t                     *s;
-    ngx_http_oic_auth_ctx_t       *ctx;
+    ngx_http_oic_auth_ctx_t       *ctx, *ok;
     ngx_http_oic_auth_loc_conf_t  *lcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
+    ctx = ngx_http_oic_auth_get_ctx(r);
 
     if (ctx == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
+        return ngx_http_oic_auth_value(r, v, NULL, 0);
     }
+
+    ok = ngx_http_oic_auth_granted(ctx);
 
     switch (data) {
 
-    case NGX_HTTP_OIC_AUTH_VAR_CLIENT_ID:
-        s = &ctx->client_id;
-        break;
-
     case NGX_HTTP_OIC_AUTH_VAR_CACHE_STATUS:
         s = &ctx->cache_status;
-        break;
-
-    case NGX_HTTP_OIC_AUTH_VAR_TOKEN:
-        s = &ctx->token;
         break;
 
     case NGX_HTTP_OIC_AUTH_VAR_ERROR:
         s = &ctx->error;
         break;
 
+    case NGX_HTTP_OIC_AUTH_VAR_CLIENT_ID:
+        s = ok ? &ctx->client_id : NULL;
+        break;
+
+    case NGX_HTTP_OIC_AUTH_VAR_TOKEN:
+        s = ok ? &ctx->token : NULL;
+        break;
+
     case NGX_HTTP_OIC_AUTH_VAR_USER:
-        if (ctx->user.len) {
+        if (ok && ctx->user.len) {
             s = &ctx->user;
             break;
         }
 
-        if (ctx->jwt == NULL) {
-            v->not_found = 1;
-            return NGX_OK;
+        if (ok == NULL || ctx->jwt == NULL) {
+            s = NULL;
+            break;
         }
 
         /* oic_auth_user_claim: by default upn preferred_username unique_name */
-        lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
+        lcf = ctx->conf;
 
         return ngx_http_oic_auth_claim_value(r, v,
                                    oic_jwt_first_claim(ctx->jwt,
@@ -102,9 +186,9 @@ ngx_http_oic_auth_variable(ngx_http_request_t *r,
                                                    lcf->user_claims->nelts));
 
     default:
-        if (ctx->jwt == NULL) {
-            v->not_found = 1;
-            return NGX_OK;
+        if (ok == NULL || ctx->jwt == NULL) {
+            s = NULL;
+            break;
         }
 
         if (data == NGX_HTTP_OIC_AUTH_VAR_SUBJECT) {
@@ -112,19 +196,17 @@ ngx_http_oic_auth_variable(ngx_http_request_t *r,
                                    oic_jwt_claim(ctx->jwt, "sub", 3));
         }
 
-        lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
+        lcf = ctx->conf;
 
         return ngx_http_oic_auth_claim_value(r, v,
                                    oic_jwt_scopes(ctx->jwt, &lcf->policy));
     }
 
-    v->len = s->len;
-    v->data = s->data;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    if (s == NULL) {
+        return ngx_http_oic_auth_value(r, v, NULL, 0);
+    }
 
-    return NGX_OK;
+    return ngx_http_oic_auth_value(r, v, s->data, s->len);
 }
 
 
@@ -137,11 +219,10 @@ ngx_http_oic_auth_claim_variable(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t  *ctx;
     size_t                    prefix = sizeof("oic_auth_claim_") - 1;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_oic_auth_module);
+    ctx = ngx_http_oic_auth_granted(ngx_http_oic_auth_get_ctx(r));
 
     if (ctx == NULL || ctx->jwt == NULL || name->len <= prefix) {
-        v->not_found = 1;
-        return NGX_OK;
+        return ngx_http_oic_auth_value(r, v, NULL, 0);
     }
 
     return ngx_http_oic_auth_claim_value(r, v,

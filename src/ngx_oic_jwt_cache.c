@@ -1,7 +1,7 @@
 /*
  * A worker-local cache of decoded bearer tokens, keyed by a hash of the token
  * and of the algorithm allow-list it was decoded under; an rbtree and an LRU
- * queue of at most NGX_OIC_JWT_CACHE_MAX entries.
+ * queue holding at most NGX_OIC_JWT_CACHE_BYTES of decoded tokens.
  */
 
 #include <ngx_config.h>
@@ -13,7 +13,7 @@
 static ngx_rbtree_t       ngx_oic_jwt_tree;
 static ngx_rbtree_node_t  ngx_oic_jwt_sentinel;
 static ngx_queue_t        ngx_oic_jwt_lru;
-static ngx_uint_t         ngx_oic_jwt_count;
+static size_t             ngx_oic_jwt_bytes;
 
 
 static void
@@ -31,7 +31,7 @@ ngx_oic_jwt_evict(ngx_oic_jwt_ref_t *ref)
     ngx_rbtree_delete(&ngx_oic_jwt_tree, &ref->k.node);
     ngx_queue_remove(&ref->k.queue);
     ref->cached = 0;
-    ngx_oic_jwt_count--;
+    ngx_oic_jwt_bytes -= ref->size;
 
     if (ref->refs == 0) {
         ngx_oic_jwt_free(ref);
@@ -45,7 +45,7 @@ ngx_oic_jwt_cache_init(void)
     ngx_rbtree_init(&ngx_oic_jwt_tree, &ngx_oic_jwt_sentinel,
                     ngx_oic_keyed_insert);
     ngx_queue_init(&ngx_oic_jwt_lru);
-    ngx_oic_jwt_count = 0;
+    ngx_oic_jwt_bytes = 0;
 }
 
 
@@ -84,8 +84,9 @@ ngx_oic_jwt_cache_get(u_char *key)
 
 
 ngx_oic_jwt_ref_t *
-ngx_oic_jwt_cache_put(u_char *key, oic_jwt_t *jwt)
+ngx_oic_jwt_cache_wrap(u_char *key, oic_jwt_t *jwt)
 {
+    size_t              size;
     ngx_oic_jwt_ref_t  *ref;
 
     ref = ngx_calloc(sizeof(ngx_oic_jwt_ref_t), ngx_cycle->log);
@@ -94,27 +95,42 @@ ngx_oic_jwt_cache_put(u_char *key, oic_jwt_t *jwt)
         return NULL;
     }
 
+    size = oic_jwt_mem(jwt);
+
     ref->jwt = jwt;
     ref->refs = 1;
+    ref->size = (size > NGX_OIC_JWT_CACHE_BYTES)
+                ? NGX_OIC_JWT_CACHE_BYTES : size + sizeof(ngx_oic_jwt_ref_t);
+    ngx_oic_keyed_set(&ref->k, key);
 
-    if (ngx_oic_jwt_tree.root == NULL) {
-        /* not initialized: used outside a worker, never cached */
-        return ref;
+    return ref;
+}
+
+
+void
+ngx_oic_jwt_cache_keep(ngx_oic_jwt_ref_t *ref)
+{
+    if (ref == NULL
+        || ref->cached
+        || ngx_oic_jwt_tree.root == NULL    /* outside a worker: never */
+        || ref->size > NGX_OIC_JWT_CACHE_ENTRY_MAX
+        || ngx_oic_keyed_lookup(&ngx_oic_jwt_tree, ref->k.key))
+    {
+        return;
     }
 
-    if (ngx_oic_jwt_count >= NGX_OIC_JWT_CACHE_MAX) {
+    while (ngx_oic_jwt_bytes + ref->size > NGX_OIC_JWT_CACHE_BYTES
+           && !ngx_queue_empty(&ngx_oic_jwt_lru))
+    {
         ngx_oic_jwt_evict(ngx_queue_data(ngx_queue_last(&ngx_oic_jwt_lru),
                                          ngx_oic_jwt_ref_t, k.queue));
     }
 
-    ngx_oic_keyed_set(&ref->k, key);
     ref->cached = 1;
+    ngx_oic_jwt_bytes += ref->size;
 
     ngx_rbtree_insert(&ngx_oic_jwt_tree, &ref->k.node);
     ngx_queue_insert_head(&ngx_oic_jwt_lru, &ref->k.queue);
-    ngx_oic_jwt_count++;
-
-    return ref;
 }
 
 

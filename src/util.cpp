@@ -132,8 +132,13 @@ std::optional<std::string> form_decode(std::string_view in) {
     return out;
 }
 
-void sha256_into(const void *data, size_t len, unsigned char *out) {
+const EVP_MD *sha256_md() {
     static EVP_MD *md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md;
+}
+
+void sha256_into(const void *data, size_t len, unsigned char *out) {
+    const EVP_MD *md = sha256_md();
     static const unsigned char empty = 0;
     const unsigned char *p = data ? static_cast<const unsigned char *>(data) : &empty;
     if (!data) len = 0;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_st;  // OpenSSL's EVP_MD
+
 namespace oic {
 
 // RFC 4648 base64 (with padding) and base64url (no padding).
@@ -22,6 +24,8 @@ std::string form_encode(std::string_view in);
 // '+' -> ' ', %XX -> byte; nullopt on a bad escape.
 std::optional<std::string> form_decode(std::string_view in);
 
+// OpenSSL's SHA-256, fetched once per process (nullptr if it cannot be).
+const evp_md_st *sha256_md();
 std::string sha256(std::string_view in);       // 32 raw bytes
 // SHA-256 into out[32], with the digest fetched from OpenSSL once per process
 // (OpenSSL 3's one-shot SHA256() looks the algorithm up on every call).

@@ -182,3 +182,26 @@ segfault
 --- response_body eval
 ["200:50 iam=1 jti=#1", "200:50 iam=1 jti=#2"]
 --- timeout: 20
+
+
+
+=== TEST 8: 20 fetches finishing together in a 32k zone (room for about 8 tokens): no entry is evicted before the waiters of other workers saw it, so no waiter fetches again (exactly 20 IAM calls, no "did not finish in time"); the waiters of tokens the zone had no room for get a retryable 503
+--- http_config
+    oic_auth_cache_zone oic:32k;
+--- config eval
+join '', map { "
+    location /k$_ {
+        oic_auth basic;
+        oic_auth_cache oic;
+        oic_auth_token_endpoint http://127.0.0.1:\$TEST_NGINX_IAM_PORT/oauth2/v1/token?k=$_;
+        oic_auth_scope \$TEST_NGINX_OIC_SCOPE;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_OIC_PORT;
+    }" } 1 .. 20
+--- request eval
+main::drive(path => [map { "/k$_" } 1 .. 20], n => 160, bodies => 0, client => 'slow-app', auth => main::auth('slow-app'))
+--- response_body_like: ^200:\d+ (?:503:\d+ )?iam=20$
+--- no_error_log
+did not finish in time
+[alert]
+[crit]
+--- timeout: 30

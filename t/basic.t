@@ -341,7 +341,7 @@ main::auth_hdr('app3')
 
 
 
-=== TEST 10: an unknown client: IAM's invalid_client gives 401 with the (configured) realm, is logged, and is not cached
+=== TEST 10: an unknown client: IAM's invalid_client gives 401 with the (configured) realm, is logged, and is not cached ($oic_auth_client_id stays empty: IAM did not accept it)
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
@@ -364,8 +364,8 @@ main::auth_hdr('app3')
 --- error_code eval
 [401, 401, 200]
 --- response_headers eval
-["WWW-Authenticate: Basic realm=\"OIC Gateway\", charset=\"UTF-8\"\nX-Error: invalid_client\nX-Cache: MISS\nX-Client: nosuch-app",
- "WWW-Authenticate: Basic realm=\"OIC Gateway\", charset=\"UTF-8\"\nX-Error: invalid_client\nX-Cache: MISS\nX-Client: nosuch-app",
+["WWW-Authenticate: Basic realm=\"OIC Gateway\", charset=\"UTF-8\"\nX-Error: invalid_client\nX-Cache: MISS\n!X-Client",
+ "WWW-Authenticate: Basic realm=\"OIC Gateway\", charset=\"UTF-8\"\nX-Error: invalid_client\nX-Cache: MISS\n!X-Client",
  ""]
 --- response_body eval
 ["401 Authorization Required", "401 Authorization Required", "401:1 iam=1"]

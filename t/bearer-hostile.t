@@ -130,6 +130,8 @@ tokens(
     foreign     => sub { entra_token('h-main', { sign_with => 'foreign', header => { kid => rsa_kid('h-main') } }) },
     empty_sig   => sub { my ($h, $p) = parts('valid'); "$h.$p." },
     short_sig   => sub { my ($h, $p) = parts('valid'); "$h.$p." . b64u('x' x 64) },
+    own_payload => sub { b64u($JSONC->encode({ alg => 'RS256', typ => 'JWT', kid => rsa_kid('h-main') }))
+                         . '.' . b64u(payload(sub => 'mallory', name => 'Mallory', scp => 'oic_api_admin')) . '.AAAA' },
     # JSON structure
     hdr_array   => ['h-main', { raw_header => '["alg","RS256"]' }],
     hdr_string  => ['h-main', { raw_header => '"RS256"' }],
@@ -734,4 +736,20 @@ main::auth('aud1000')
 oic_auth: invalid token: aud does not match
 --- no_error_log
 oic_auth: verifying signature
+[alert]
+
+
+
+=== TEST 32: the known kid, the attacker's own payload (every claim check passes) and the signature "AAAA": 401, and none of the attacker's claims in a variable (issue #7)
+--- config eval
+(my $c = $main::DEFAULT) =~ s/(add_header X-Err)/add_header X-Sub \$oic_auth_subject always;\n        add_header X-Scopes \$oic_auth_scopes always;\n        add_header X-Name \$oic_auth_claim_name always;\n        $1/;
+$c
+--- more_headers eval
+main::auth('own_payload')
+--- error_code: 401
+--- response_headers eval
+"WWW-Authenticate: " . main::invalid('signature does not verify') . "\nX-Err: invalid_token\n!X-Sub\n!X-Scopes\n!X-Name"
+--- error_log
+oic_auth: invalid token: signature does not verify
+--- no_error_log
 [alert]

@@ -86,6 +86,10 @@ tokens(
     pem_rs256 => sub { openssl_token("$CERTS/assertion.key", 'RS256', { typ => 'JWT' }, claims()) },
     pem_ps384 => sub { openssl_token("$CERTS/assertion.key", 'PS384', { typ => 'JWT' }, claims()) },
     pem_other => sub { openssl_token("$CERTS/unknown-assertion.key", 'RS256', { typ => 'JWT' }, claims()) },
+    inh1_uri  => ['j-inh1-uri', {}],
+    inh1_file => ['j-inh1-file', {}],
+    inh2_uri  => ['j-inh2-uri', {}],
+    inh2_file => ['j-inh2-file', {}],
 );
 
 run_tests();
@@ -125,6 +129,7 @@ fetched, 3 keys
             oic_auth bearer;
             oic_auth_cache oic;
             oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/j-wcache/discovery/v2.0/keys;
+            oic_auth_issuer https://login.microsoftonline.com/j-wcache/v2.0;
             oic_auth_audience api://oic-gateway;
             proxy_set_header X-Pid $pid;
             proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/_pid;
@@ -521,3 +526,57 @@ signature does not verify, refreshing
 JWKS "URI:\/admin\/v1\/SigningCert\/jwk" fetched, 1 keys
 verifying signature
 \z/]
+
+
+
+=== TEST 15: a location's oic_auth_jwks_file replaces the oic_auth_jwks_uri it inherits (and the other location keeps the URI: one fetch, and one refetch for the unknown kid)
+--- config eval
+"    oic_auth_jwks_uri http://127.0.0.1:\$TEST_NGINX_IAM_PORT/j-inh1-uri/discovery/v2.0/keys;
+    location /file {
+        oic_auth bearer;
+        oic_auth_jwks_file " . main::jwks_file('j-inh1-file') . ";
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/_ok;
+    }
+    location /uri {
+        oic_auth bearer;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/_ok;
+    }"
+--- request eval
+["GET /file", "GET /file", "GET /uri", "GET /uri", "GET /stats"]
+--- more_headers eval
+[main::auth('inh1_file'), main::auth('inh1_uri'), main::auth('inh1_uri'), main::auth('inh1_file'), ""]
+--- response_body_filters eval
+main::summary(['j-inh1-uri', 'j-inh1-file'])
+--- error_code eval
+[200, 401, 200, 401, 200]
+--- response_body_like eval
+[qr/^ok$/, qr/401/, qr/^ok$/, qr/401/, qr/\Ajwks=2 1\n\z/]
+
+
+
+=== TEST 16: a location's oic_auth_jwks_uri replaces the oic_auth_jwks_file it inherits (and the other location keeps the file; jwks: one fetch and one refetch for the unknown kid, and the test's own fetch for the file)
+--- config eval
+"    oic_auth_jwks_file " . main::jwks_file('j-inh2-file') . ";
+    location /uri {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:\$TEST_NGINX_IAM_PORT/j-inh2-uri/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/_ok;
+    }
+    location /file {
+        oic_auth bearer;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/_ok;
+    }"
+--- request eval
+["GET /uri", "GET /uri", "GET /file", "GET /file", "GET /stats"]
+--- more_headers eval
+[main::auth('inh2_uri'), main::auth('inh2_file'), main::auth('inh2_file'), main::auth('inh2_uri'), ""]
+--- response_body_filters eval
+main::summary(['j-inh2-uri', 'j-inh2-file'])
+--- error_code eval
+[200, 401, 200, 401, 200]
+--- response_body_like eval
+[qr/^ok$/, qr/401/, qr/^ok$/, qr/401/, qr/\Ajwks=2 1\n\z/]

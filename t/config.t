@@ -75,6 +75,7 @@ duplicate zone "z"
         oic_auth basic;
         oic_auth_cache nosuch;
         oic_auth_token_endpoint https://iam.example.com/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
     }
 --- must_die
 --- error_log
@@ -298,6 +299,7 @@ duplicate value "basic"
         oic_auth basic;
         oic_auth_cache oic;
         oic_auth_token_endpoint https://iam.example.com/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
         oic_auth_timeout 0;
     }
 --- must_die
@@ -330,12 +332,14 @@ quotes, backslashes and control characters are not allowed
         oic_auth basic;
         oic_auth_cache oic;
         oic_auth_token_endpoint https://iam.example.com/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
         return 200 "not reached";
     }
     location /b {
         oic_auth basic;
         oic_auth_cache oic;
         oic_auth_token_endpoint http://localhost:1/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
         oic_auth_realm "B";
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
@@ -343,12 +347,14 @@ quotes, backslashes and control characters are not allowed
         oic_auth basic;
         oic_auth_cache oic;
         oic_auth_token_endpoint http://[::1]:1/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
     location /d {
         oic_auth basic;
         oic_auth_cache oic;
         oic_auth_token_endpoint http://127.0.0.2/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
 --- request eval

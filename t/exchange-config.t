@@ -456,7 +456,7 @@ invalid value "saml2_bearer" in
     }
 --- must_die
 --- error_log
-"oic_auth_assertion_lifetime" must be greater than 0
+invalid value "0s", "oic_auth_assertion_lifetime" must be between 1s and 1h
 
 
 

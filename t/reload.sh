@@ -57,6 +57,12 @@ check() {   # name, expected, actual
 cache() { curl -s -o /dev/null -w '%{http_code} ' -D - -u app3:"$secret" "http://127.0.0.1:$port/x" | tr -d '\r' | awk '/^X-Cache:/ {c=$2} END {print c}'; }
 calls() { curl -s "http://127.0.0.1:$iam/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.by_client.app3||0)))'; }
 workers() { pgrep -P "$(cat "$work/logs/nginx.pid")" | sort | tr '\n' ' '; }
+# the id the log gives app3's entry for a wrong secret (never cached: each call logs it)
+keyid() {
+    curl -s -o /dev/null -u app3:wrong "http://127.0.0.1:$port/x"
+    sleep 0.2
+    grep -oE 'client "app3" \(key [0-9a-f]{8}\) refused' "$work/logs/error.log" | tail -1 | grep -oE '[0-9a-f]{8}'
+}
 
 secret=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="app3").secret)' "$top/t/mock/clients.json")
 
@@ -66,6 +72,9 @@ sleep 0.3
 check "first request fetches" MISS "$(cache)"
 check "second request is a hit" HIT "$(cache)"
 check "one IAM call" 1 "$(calls)"
+id1=$(keyid)
+check "a refused secret is logged with a key id" yes "$([ -n "$id1" ] && echo yes || echo no)"
+n=$(calls)   # the refused calls count too
 
 old=$(workers)
 kill -HUP "$(cat "$work/logs/nginx.pid")"
@@ -73,7 +82,9 @@ for _ in $(seq 50); do sleep 0.1; new=$(workers); [ "$new" != "$old" ] && [ -n "
 sleep 0.3
 check "workers replaced by the reload" yes "$([ "$(workers)" != "$old" ] && echo yes || echo no)"
 check "after reload: still a hit" HIT "$(cache)"
-check "after reload: no new IAM call" 1 "$(calls)"
+check "after reload: no new IAM call" "$n" "$(calls)"
+check "after reload: the zone's secret is kept (same key id)" "$id1" "$(keyid)"
+n=$(calls)
 
 # a request waiting for IAM while nginx reloads: the old worker finishes it
 slow=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="slow-app").secret)' "$top/t/mock/clients.json")
@@ -88,7 +99,9 @@ write_conf 2m
 kill -HUP "$(cat "$work/logs/nginx.pid")"
 sleep 1
 check "a resized zone starts empty" MISS "$(cache)"
-check "a resized zone calls IAM again" 2 "$(calls)"
+check "a resized zone calls IAM again" "$((n + 1))" "$(calls)"
+id3=$(keyid)
+check "a resized zone has a new secret (another key id)" yes "$([ -n "$id3" ] && [ "$id3" != "$id1" ] && echo yes || echo no)"
 check "no alerts in the error log" 0 "$(grep -c -E '\[(alert|crit|emerg)\]' "$work/logs/error.log")"
 
 echo "$pass passed, $fail failed"

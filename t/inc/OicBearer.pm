@@ -25,6 +25,9 @@ package OicBearer;
 #   * a first line "# <block name>": each block gets its own nginx (empty zone);
 #   * unless http_config defines a zone: "oic_auth_cache_zone oic:1m;" in
 #     http_config and "oic_auth_cache oic;" at server level;
+#   * "oic_auth_issuer any;" at server level unless the config sets an issuer
+#     there (nginx -t requires one for bearer; the blocks that test issuers
+#     set theirs in their locations);
 #   * unless the config already has them, these locations:
 #       = /drive      the mock's load generator (GET /_test/drive, port = this nginx)
 #       /ctl/         the mock's control API (POST /ctl/entra/<tid>/rotate ...)
@@ -279,7 +282,7 @@ sub summary {
 our $Locations = <<'_EOC_';
 
     location = /drive {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/drive?port=$TEST_NGINX_SERVER_PORT&$args;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/drive?port=$TEST_NGINX_SERVER_PORT&pid=$pid&$args;
         proxy_read_timeout 30s;
     }
     location /ctl/ {
@@ -320,6 +323,7 @@ sub _register_preprocessor {
         my $http = $block->http_config;
         $http = '' unless defined $http;
         my $pre = "    # $name\n";
+        $pre .= "    oic_auth_issuer any;\n" unless $config =~ /^    oic_auth_issuer\b/m;
         if ($http !~ /oic_auth_cache_zone/) {
             $block->set_value('http_config', "    oic_auth_cache_zone oic:1m;\n$http");
             $pre .= "    oic_auth_cache oic;\n";

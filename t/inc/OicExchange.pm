@@ -20,6 +20,9 @@ package OicExchange;
 # A block preprocessor adds to every block that has a --- config:
 #   * a first line "# <block name>": every block gets its own nginx, hence an
 #     empty cache, even with TEST_NGINX_FORCE_RESTART_ON_TEST=0;
+#   * "oic_auth_issuer any;" at server level unless the config sets an issuer
+#     there (nginx -t requires one for exchange; the blocks that test issuers
+#     set theirs in their locations);
 #   * unless the config has them already:
 #       location = /drive    the mock's load generator (GET /_test/drive of
 #                            t/mock/idp.js, port = this nginx): per-run deltas
@@ -437,7 +440,8 @@ sub _register_preprocessor {
         my $config = $block->config;
         if (defined $config) {
             (my $name = $block->name) =~ s/[\r\n]+/ /g;
-            $config = "    # $name\n$config";
+            my $iss = $config =~ /^    oic_auth_issuer\b/m ? '' : "    oic_auth_issuer any;\n";
+            $config = "    # $name\n$iss$config";
             for my $k (sort keys %Locations) {
                 my ($re, $text) = @{ $Locations{$k} };
                 $config .= $text if $config !~ $re;

@@ -271,6 +271,7 @@ function buildToken(header, claims, key, alg, body) {
   if (body.embed_jwk) header.jwk = publicJwk(key);
   applyOverrides(header, body.header);
   applyOverrides(claims, body.claims);
+  if (body.fill) fillClaims(claims, body.fill);
   const h = body.raw_header !== undefined ? String(body.raw_header) : JSON.stringify(header);
   const p = body.raw_payload !== undefined ? String(body.raw_payload) : JSON.stringify(claims);
   const input = b64uJson(h) + '.' + b64uJson(p);
@@ -288,6 +289,19 @@ function buildToken(header, claims, key, alg, body) {
   else sig = b64u(signWith(alg, key, Buffer.from(input)));
   if (body.signature_from !== undefined) sig = String(body.signature_from).split('.')[2] || '';
   return { token: input + '.' + sig, header, claims };
+}
+
+// Large payloads: fill {claim, count, item} sets claims[claim] to count copies
+// of item (e.g. item [] makes an array of empty arrays); fill {prefix, count,
+// item} adds count claims prefix0, prefix1, ... each set to item.
+function fillClaims(claims, f) {
+  const count = Math.min(Number(f.count) || 0, 100000);
+  const item = f.item === undefined ? 0 : f.item;
+  if (f.prefix !== undefined) {
+    for (let i = 0; i < count; i++) claims[String(f.prefix) + i] = item;
+  } else {
+    claims[f.claim || 'fill'] = Array.from({ length: count }, () => item);
+  }
 }
 
 function parseJwt(tok) {
@@ -794,6 +808,33 @@ function delta(a, b, keys) {
   return out;
 }
 
+// n distinct tokens for drive: mint "iam" or an Entra tenant id, mint_opts a
+// JSON mint body (every option of the mint endpoints, fill included); each
+// token gets a claim drive_n = its index.
+function mintMany(who, opts, n) {
+  let o;
+  try { o = opts ? JSON.parse(opts) : {}; } catch (e) { throw new HttpError(400, 'mint_opts is not JSON'); }
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const b = Object.assign({}, o, { claims: Object.assign({}, o.claims, { drive_n: i }) });
+    out.push((who === 'iam' ? iamMint(b) : entraMint(tenant(who), b)).token);
+  }
+  return out;
+}
+
+// VmRSS (kB) of a process, read from /proc before, every 20 ms during, and after a run.
+function rssOf(pid) {
+  try { const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); return m ? Number(m[1]) : null; } catch (e) { return null; }
+}
+function rssWatch(pid) {
+  if (!pid || !/^\d+$/.test(pid)) return null;
+  const before = rssOf(pid);
+  let max = before;
+  const timer = setInterval(() => { const v = rssOf(pid); if (v !== null && (max === null || v > max)) max = v; }, 20);
+  return { stop: () => { clearInterval(timer); const after = rssOf(pid); if (after !== null && (max === null || after > max)) max = after;
+    return { rss_kb_before: before, rss_kb_after: after, rss_kb_max: max }; } };
+}
+
 async function drive(q) {
   const ports = q.getAll('port');
   const port = Number(ports[ports.length - 1]);   // the last one wins (a test's own port= after the proxy's)
@@ -818,14 +859,23 @@ async function drive(q) {
   } else {
     const n = Math.min(Number(q.get('n')) || 1, 20000);
     const abort = Number(q.get('abort')) || 0, abortMs = q.get('abort_ms') !== null ? Number(q.get('abort_ms')) : 100;
-    const jobs = [];
-    for (let i = 0; i < n; i++) {
-      const ai = auths.length ? i % auths.length : -1;
-      const o = Object.assign({}, base, { path: pth, auth: ai >= 0 ? auths[ai] : null });
-      if (i < abort) o.abort_ms = abortMs;
-      jobs.push(fire(o).then((r) => Object.assign(r, { ai })));
-    }
-    const results = await Promise.all(jobs);
+    const paths = q.getAll('path').length > 1 ? q.getAll('path') : [pth];
+    const minted = q.get('mint') ? mintMany(q.get('mint'), q.get('mint_opts'), n) : null;
+    const conc = Number(q.get('conc')) || Infinity;
+    const rss = rssWatch(q.get('pid'));
+    const results = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const i = next++;
+        const ai = auths.length ? i % auths.length : -1;
+        const o = Object.assign({}, base, { path: paths[i % paths.length], auth: minted ? 'Bearer ' + minted[i] : ai >= 0 ? auths[ai] : null });
+        if (i < abort) o.abort_ms = abortMs;
+        results.push(Object.assign(await fire(o), { ai }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(n, conc) }, worker));
+    if (rss) Object.assign(out, rss.stop());
     const statuses = {}, bodies = new Set(), lat = [];
     const byAuth = auths.map(() => ({ statuses: {}, subs: {}, jtis: new Set() }));
     for (const r of results) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "oic_auth.h"
 
@@ -597,6 +598,127 @@ static void test_sha256_and_hex(void **state)
     oic_hex(raw, 0, buf);
     assert_string_equal(buf, "");
 }
+/* ---- keyed cache keys (HMAC-SHA256) ---- */
+
+static void mac_hex(oic_mac_t *m, const char *tag, const oic_str_t *f, size_t n, char hex[2 * OIC_KEY_LEN + 1])
+{
+    unsigned char k[OIC_KEY_LEN];
+    memset(k, 0, sizeof(k));
+    oic_mac_key(m, tag, f, n, k);
+    oic_hex(k, OIC_KEY_LEN, hex);
+}
+
+static void test_mac_known_answers(void **state)
+{
+    (void) state;
+    /* computed with Python's hmac module over be64(len) tag be64(len) field ... */
+    unsigned char k1[20], k2[131];
+    char hex[2 * OIC_KEY_LEN + 1];
+    memset(k1, 0x0b, sizeof(k1));
+    memset(k2, 0xaa, sizeof(k2));
+
+    oic_mac_t *m = oic_mac_new(k1, sizeof(k1));
+    assert_non_null(m);
+    mac_hex(m, "Hi There", NULL, 0, hex);
+    assert_string_equal(hex, "70454c00e162637b41588d34d6e73e7ab2fb58fdde827b1e084ecaeb378dca60");
+    oic_mac_free(m);
+
+    /* a key longer than a SHA-256 block is hashed first (RFC 2104) */
+    m = oic_mac_new(k2, sizeof(k2));
+    oic_str_t f[] = {{PAIR("https://iam/token")}, {PAIR("app")}, {PAIR("s3cr3t")}, {PAIR("scope")}};
+    mac_hex(m, "basic", f, 4, hex);
+    assert_string_equal(hex, "0f7daa50e127cab8d7eba59e115838ece438519d0464f922d45031c7fc73019d");
+    /* the prepared states are copied, never consumed: the same answer again */
+    for (int i = 0; i < 3; i++) {
+        mac_hex(m, "basic", f, 4, hex);
+        assert_string_equal(hex, "0f7daa50e127cab8d7eba59e115838ece438519d0464f922d45031c7fc73019d");
+    }
+    oic_mac_free(m);
+
+    m = oic_mac_new(NULL, 0);   /* an empty key is a valid HMAC key */
+    assert_non_null(m);
+    mac_hex(m, "", NULL, 0, hex);
+    assert_string_equal(hex, "f375180aba92888401f1919be4a8715a62763b65c1c10e1d0858e81d4d6f9fd2");
+    oic_mac_free(m);
+    oic_mac_free(NULL);
+}
+
+/* Against OpenSSL's own HMAC(), for key lengths around the block size. */
+static void test_mac_matches_openssl(void **state)
+{
+    (void) state;
+    static const size_t lens[] = {1, 31, 32, 63, 64, 65, 200};
+    unsigned char key[200], want[EVP_MAX_MD_SIZE], got[OIC_KEY_LEN];
+    unsigned int wlen;
+    /* be64(3) "log" be64(5) "abcde" */
+    static const unsigned char msg[] = "\0\0\0\0\0\0\0\3log\0\0\0\0\0\0\0\5abcde";
+    oic_str_t f[] = {{PAIR("abcde")}};
+
+    for (size_t i = 0; i < sizeof(key); i++) key[i] = (unsigned char) (i * 7 + 1);
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        oic_mac_t *m = oic_mac_new(key, lens[i]);
+        assert_non_null(m);
+        oic_mac_key(m, "log", f, 1, got);
+        assert_non_null(HMAC(EVP_sha256(), key, (int) lens[i], msg, sizeof(msg) - 1, want, &wlen));
+        assert_int_equal(wlen, OIC_KEY_LEN);
+        assert_memory_equal(got, want, OIC_KEY_LEN);
+        oic_mac_free(m);
+    }
+}
+
+static void test_mac_separation(void **state)
+{
+    (void) state;
+    unsigned char k1[32], k2[32], a[OIC_KEY_LEN], b[OIC_KEY_LEN], zero[OIC_KEY_LEN] = {0};
+    oic_str_t f[] = {{PAIR("id")}, {PAIR("secret")}};
+
+    memset(k1, 1, sizeof(k1));
+    memset(k2, 1, sizeof(k2));
+    k2[31] = 2;                                             /* one bit apart */
+    oic_mac_t *m1 = oic_mac_new(k1, sizeof(k1)), *m2 = oic_mac_new(k2, sizeof(k2));
+
+    oic_mac_key(m1, "basic", f, 2, a);
+    oic_mac_key(m2, "basic", f, 2, b);
+    assert_memory_not_equal(a, b, OIC_KEY_LEN);             /* the key matters */
+    key_of("basic", f, 2, b);
+    assert_memory_not_equal(a, b, OIC_KEY_LEN);             /* not the plain SHA-256 key */
+    oic_mac_key(m1, "exchange", f, 2, b);
+    assert_memory_not_equal(a, b, OIC_KEY_LEN);             /* tag */
+
+    oic_str_t ab_c[] = {{PAIR("ab")}, {PAIR("c")}};
+    oic_str_t a_bc[] = {{PAIR("a")}, {PAIR("bc")}};
+    oic_mac_key(m1, "t", ab_c, 2, a);
+    oic_mac_key(m1, "t", a_bc, 2, b);
+    assert_memory_not_equal(a, b, OIC_KEY_LEN);             /* field boundary */
+
+    /* invalid input or no key: a key that matches nothing */
+    oic_mac_key(m1, "t", NULL, 2, a);
+    oic_mac_key(m1, "t", NULL, 2, b);
+    assert_memory_not_equal(a, b, OIC_KEY_LEN);
+    assert_memory_not_equal(a, zero, OIC_KEY_LEN);
+    oic_mac_key(NULL, "t", f, 2, a);
+    oic_mac_key(NULL, "t", f, 2, b);
+    assert_memory_not_equal(a, b, OIC_KEY_LEN);
+    assert_null(oic_mac_new(NULL, 5));
+
+    oic_mac_free(m1);
+    oic_mac_free(m2);
+}
+
+static void test_random(void **state)
+{
+    (void) state;
+    unsigned char a[32], b[32], zero[32] = {0};
+    memset(a, 0, sizeof(a));
+    memset(b, 0, sizeof(b));
+    assert_int_equal(oic_random(a, sizeof(a)), 0);
+    assert_int_equal(oic_random(b, sizeof(b)), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+    assert_memory_not_equal(a, zero, sizeof(a));
+    assert_int_equal(oic_random(NULL, 0), 0);
+    assert_int_equal(oic_random(NULL, 4), -1);
+}
+
 
 int main(void)
 {
@@ -622,6 +744,10 @@ int main(void)
         cmocka_unit_test(test_cache_key_separation),
         cmocka_unit_test(test_cache_key_bad_input),
         cmocka_unit_test(test_sha256_and_hex),
+        cmocka_unit_test(test_mac_known_answers),
+        cmocka_unit_test(test_mac_matches_openssl),
+        cmocka_unit_test(test_mac_separation),
+        cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

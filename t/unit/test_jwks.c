@@ -289,6 +289,49 @@ static void test_pem_inputs(void **state) {
     assert_null(parse("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"));
 }
 
+/* Which algorithms a key set can serve (what nginx -t checks oic_auth_algorithms against). */
+static void test_algorithms(void **state) {
+    (void)state;
+    const unsigned rsa = OIC_ALG_RS256 | OIC_ALG_RS384 | OIC_ALG_RS512 | OIC_ALG_PS256 | OIC_ALG_PS384 | OIC_ALG_PS512;
+    oic_jwks_t *ks;
+
+    assert_int_equal(oic_jwks_algorithms(NULL), 0);
+
+    ks = parse(fx_jwks(1, fx_jwk(rsa1, "a", NULL)));            /* RSA, no alg: RS* and PS* */
+    assert_int_equal(oic_jwks_algorithms(ks), rsa);
+    oic_jwks_free(ks);
+
+    ks = parse(fx_jwks(1, fx_jwk(rsa1, "a", "PS384")));         /* a JWK alg narrows it */
+    assert_int_equal(oic_jwks_algorithms(ks), OIC_ALG_PS384);
+    oic_jwks_free(ks);
+
+    ks = parse(fx_jwks(2, fx_jwk(ec256, "e", NULL), fx_jwk(ec384, "f", "ES384")));
+    assert_int_equal(oic_jwks_algorithms(ks), OIC_ALG_ES256 | OIC_ALG_ES384);
+    oic_jwks_free(ks);
+
+    ks = parse(fx_jwks(2, fx_jwk(rsa1, "a", "RS256"), fx_jwk(ec256, "e", "ES256")));
+    assert_int_equal(oic_jwks_algorithms(ks), OIC_ALG_RS256 | OIC_ALG_ES256);
+    oic_jwks_free(ks);
+
+    ks = parse(fx_pem_pubkey(ec384));                           /* PEM: by the key's type */
+    assert_int_equal(oic_jwks_algorithms(ks), OIC_ALG_ES384);
+    oic_jwks_free(ks);
+
+    /* what the set serves is what verify accepts: an ES256 token against an RS256-only set */
+    ks = parse(fx_jwks(1, fx_jwk(rsa1, "a", "RS256")));
+    assert_false(oic_jwks_algorithms(ks) & OIC_ALG_ES256);
+    assert_int_equal(verify(ks, "ES256", ec256, "a"), OIC_JWT_BAD_SIGNATURE);
+    assert_false(oic_jwks_algorithms(ks) & OIC_ALG_PS256);
+    assert_int_equal(verify(ks, "PS256", rsa1, "a"), OIC_JWT_BAD_SIGNATURE);
+    assert_int_equal(verify(ks, "RS256", rsa1, "a"), OIC_JWT_OK);
+    oic_jwks_free(ks);
+
+    assert_string_equal(oic_alg_name(OIC_ALG_ES512), "ES512");
+    assert_string_equal(oic_alg_name(OIC_ALG_RS256), "RS256");
+    assert_null(oic_alg_name(0));
+    assert_null(oic_alg_name(OIC_ALG_RS256 | OIC_ALG_RS384));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_several_keys, teardown),
@@ -296,6 +339,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_skipped_keys, teardown),
         cmocka_unit_test_teardown(test_bad_documents, teardown),
         cmocka_unit_test_teardown(test_pem_inputs, teardown),
+        cmocka_unit_test_teardown(test_algorithms, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

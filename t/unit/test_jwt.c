@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <malloc.h>
 
 #include "jwt_fixture.h"
 #include "oic_auth_jwt.h"
@@ -776,6 +777,99 @@ static void test_claim_rendering(void **state) {
     assert_int_equal(oic_jwt_exp(NULL), -1);
 }
 
+/* ---- memory estimate ---- */
+
+/* jansson's allocations counted as malloc sees them (usable size + its 8-byte header) */
+static long long json_live, json_peak;
+static void *count_malloc(size_t n) {
+    void *p = malloc(n);
+    if (p) json_live += (long long)malloc_usable_size(p) + 8;
+    if (json_live > json_peak) json_peak = json_live;
+    return p;
+}
+static void count_free(void *p) {
+    if (p) json_live -= (long long)malloc_usable_size(p) + 8;
+    free(p);
+}
+
+/* A payload: the good claims plus "pad":[<n copies of item>], or n claims "c<i>":<item> when item starts with ':'. */
+static const char *padded(size_t n, const char *item) {
+    size_t il = strlen(item), cap = n * (il + 16) + 64, len = 0;
+    char *p = fx_keep(malloc(cap));
+    int many = item[0] == ':';
+    if (!many) len += (size_t)snprintf(p + len, cap - len, ",\"pad\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (many) len += (size_t)snprintf(p + len, cap - len, ",\"c%zu\"%s", i, item);
+        else len += (size_t)snprintf(p + len, cap - len, "%s%s", i ? "," : "", item);
+    }
+    if (!many) len += (size_t)snprintf(p + len, cap - len, "]");
+    return claims(p);
+}
+
+/*
+ * oic_jwt_mem against what jansson really allocated for the claims (counted
+ * through json_set_alloc_funcs) plus the token's own copies (signing input,
+ * signature), within 5 %.
+ */
+static void check_mem(const char *payload, size_t min_ratio) {
+    const char *tok = fx_token("RS256", rsa_a, hdr("RS256", "rs"), payload);
+    size_t toklen = strlen(tok);
+    oic_jwt_t *j = NULL;
+
+    json_live = 0;
+    json_set_alloc_funcs(count_malloc, count_free);
+    assert_int_equal(oic_jwt_decode(tok, toklen, ALL_ALGS, &j, err, sizeof(err)), OIC_JWT_OK);
+    long long tree = json_live;
+    size_t mem = oic_jwt_mem(j);
+    oic_jwt_free(j);
+    long long after = json_live;
+    json_set_alloc_funcs(malloc, free);
+
+    assert_int_equal(after, 0);     /* everything jansson allocated was freed */
+    assert_true(tree > 0);
+    assert_true(mem >= (size_t)tree * 19 / 20 + toklen - 400);     /* tree + signing input */
+    assert_true(mem <= (size_t)tree * 21 / 20 + 2 * toklen + 512);
+    assert_true(mem >= min_ratio * strlen(payload));
+}
+
+static void test_jwt_mem(void **state) {
+    (void)state;
+    assert_int_equal(oic_jwt_mem(NULL), 0);
+    check_mem(claims(""), 1);                      /* an ordinary token */
+    check_mem(padded(2000, "[]"), 30);             /* empty arrays: ~40x the text */
+    check_mem(padded(2000, "{}"), 30);             /* empty objects */
+    check_mem(padded(3000, "0"), 10);              /* small integers */
+    check_mem(padded(300, "\"abcdefghijklmnopqrstuvwxyz\""), 2);
+    check_mem(padded(1000, "1.5"), 5);
+    check_mem(padded(600, ":0"), 10);              /* 600 claims */
+    check_mem(padded(50, ":[[1,2,{\"a\":\"b\"}],true,null]"), 5);
+}
+
+/* A token refused on its header never has its payload parsed. */
+static void test_refused_alg_parses_no_payload(void **state) {
+    (void)state;
+    const char *pay = padded(2000, "[]");
+    const char *toks[] = {
+        fx_fmt("%s.", fx_input("{\"alg\":\"none\"}", pay)),
+        fx_token_hs256("k", 1, "{\"alg\":\"HS256\"}", pay),
+        fx_token("RS256", rsa_a, "{\"alg\":\"RS256\",\"crit\":[\"x\"]}", pay),
+        fx_token("RS256", rsa_a, hdr("RS256", "rs"), pay), /* allowed: parsed (control) */
+    };
+    for (size_t i = 0; i < 4; i++) {
+        json_live = json_peak = 0;
+        json_set_alloc_funcs(count_malloc, count_free);
+        oic_jwt_rc_t rc = decode_only(toks[i], i == 3 ? ALL_ALGS : OIC_ALG_RS256 | OIC_ALG_ES256);
+        json_set_alloc_funcs(malloc, free);
+        if (i < 3) {
+            assert_int_equal(rc, OIC_JWT_BAD_ALG);
+            assert_true(json_peak < 4096);
+        } else {
+            assert_int_equal(rc, OIC_JWT_OK);
+            assert_true(json_peak > 100000);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_alg_from_name, teardown),
@@ -803,6 +897,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_audience_array_1000, teardown),
         cmocka_unit_test_teardown(test_scopes, teardown),
         cmocka_unit_test_teardown(test_claim_rendering, teardown),
+        cmocka_unit_test_teardown(test_jwt_mem, teardown),
+        cmocka_unit_test_teardown(test_refused_alg_parses_no_payload, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
