@@ -159,6 +159,7 @@ typedef struct {
     ngx_table_elt_t            *challenges[2];  /* WWW-Authenticate added */
     unsigned                    client_auth_set:1;
     unsigned                    own_headers:1;  /* a subrequest's own list */
+    unsigned                    verified:1;     /* the limits' turn came */
 } ngx_http_oic_auth_ctx_t;
 
 

@@ -141,6 +141,9 @@ ngx_http_oic_auth_limit_check(ngx_http_request_t *r,
     ngx_http_oic_auth_limit_req_t   *lr;
     ngx_http_oic_auth_limit_zone_t  *zone;
 
+    /* what the mode verified is the key: $oic_auth_* show it from now */
+    ctx->verified = 1;
+
     if (lcf->limits == NULL) {
         return NGX_OK;
     }

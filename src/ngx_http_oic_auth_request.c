@@ -386,7 +386,9 @@ ngx_http_oic_auth_let_in(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx)
  * (403). A subrequest: auth_request, the module that reads a subrequest's
  * status, takes 2xx, 401 and 403 and makes anything else a 500; the
  * client's errors (400, the deny status 404) become 401 and 403 there,
- * server-side trouble stays one. Internal errors stay what they are.
+ * server-side trouble stays one. Internal errors stay what they are, and
+ * so does a limit's 429: the caller was authenticated, a limit is not an
+ * authentication failure another module may overrule.
  */
 ngx_int_t
 ngx_http_oic_auth_refusal(ngx_http_request_t *r, ngx_int_t rc)
@@ -395,6 +397,7 @@ ngx_http_oic_auth_refusal(ngx_http_request_t *r, ngx_int_t rc)
 
     if (rc == NGX_OK || rc == NGX_AGAIN || rc == NGX_DONE || rc == NGX_ERROR
         || rc == NGX_HTTP_UNAUTHORIZED || rc == NGX_HTTP_FORBIDDEN
+        || rc == NGX_HTTP_TOO_MANY_REQUESTS
         || rc == NGX_HTTP_INTERNAL_SERVER_ERROR)
     {
         return rc;

@@ -119,12 +119,27 @@ ngx_http_oic_auth_claim_value(ngx_http_request_t *r,
  * The request's context when the module granted access: what a token (or
  * Basic credentials) says is shown only once every check passed and, in
  * basic and exchange modes, IAM accepted; never for a request the module
- * refused, even one another access module let in (satisfy any).
+ * refused, even one another access module let in (satisfy any). The
+ * limits, which come once the mode verified the credentials, see it too:
+ * while they evaluate their keys, and in the 429 they answer.
  */
 static ngx_http_oic_auth_ctx_t *
 ngx_http_oic_auth_granted(ngx_http_oic_auth_ctx_t *ctx)
 {
-    if (ctx && ctx->state == NGX_HTTP_OIC_AUTH_DONE && ctx->status == NGX_OK) {
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    if (ctx->state == NGX_HTTP_OIC_AUTH_DONE
+        && (ctx->status == NGX_OK
+            || (ctx->verified && ctx->status == NGX_HTTP_TOO_MANY_REQUESTS)))
+    {
+        return ctx;
+    }
+
+    /* the limits' keys (exchange: checked before the IAM call) */
+
+    if (ctx->verified && ctx->state == NGX_HTTP_OIC_AUTH_NEW) {
         return ctx;
     }
 
