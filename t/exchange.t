@@ -421,7 +421,7 @@ oic_auth: invalid token: token expired
 my @t = (main::etoken('x10', user => 'alice@example.com', claims => { aud => 'api://other-api' }),
          main::etoken('x10-other', user => 'alice@example.com'),
          main::etoken('x10', user => 'alice@example.com', alg => 'PS256'),
-         main::etoken('x10', user => 'alice@example.com', nbf_in => 900),
+         main::block_etoken('x10', user => 'alice@example.com', nbf_in => 900),
          main::etoken('x10', user => 'alice@example.com', hmac_with_public_key => JSON::PP::true()),
          main::etoken('x10', ver => '1.0', claims => { upn => "alice\@example.com\x{0}bob\@example.com" }));
 [main::xdrive(path => '/api/a', n => 8, auth => [(map { "Bearer $_" } @t), 'Bearer not-a-jwt', 'Bearer'])]
@@ -497,7 +497,7 @@ oic_auth: invalid token: signature does not verify
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
 --- request eval
-my @a = ('Bearer ' . main::etoken('x10c', user => 'frank@example.com', exp_in => -30),
+my @a = ('Bearer ' . main::block_etoken('x10c', user => 'frank@example.com', exp_in => -30),
          'Bearer ' . main::etoken('x10c', ver => '1.0', user => 'grace@example.com', alg => 'PS256'));
 [main::xdrive(path => '/default/a', n => 2, auth => \@a), main::xdrive(path => '/strict/b', n => 2, auth => \@a)]
 --- response_body eval
