@@ -962,14 +962,14 @@ my $h = main::bearer_hdr('x21', user => 'grace@example.com');
 
 
 
-=== TEST 24: a cached user token is not served past expires_in - oic_auth_refresh_margin (3600 - 3597 = 3 s): a hit within (OIC then answers after 4.2 s), a new IAM token after
+=== TEST 24: a cached user token is not served past expires_in - oic_auth_refresh_margin (3600 - 3594 = 6 s): a hit within (OIC then answers after 6.5 s), a new IAM token after
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
     location /api {
         oic_auth exchange;
         oic_auth_cache oic;
-        oic_auth_refresh_margin 3597s;
+        oic_auth_refresh_margin 3594s;
         oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/x22/discovery/v2.0/keys;
         oic_auth_issuer https://login.microsoftonline.com/x22/v2.0;
         oic_auth_audience api://oic-gateway;
@@ -983,7 +983,7 @@ my $h = main::bearer_hdr('x21', user => 'grace@example.com');
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
 --- request eval
-["GET /api/a", "GET /api/_delay/4200", "GET /api/a"]
+["GET /api/a", "GET /api/_delay/6500", "GET /api/a"]
 --- more_headers eval
 my $h = main::bearer_hdr('x22', user => 'heidi@example.com');
 [$h, $h, $h]
@@ -993,7 +993,7 @@ my $h = main::bearer_hdr('x22', user => 'heidi@example.com');
 --- no_error_log
 [error]
 [warn]
---- timeout: 10
+--- timeout: 15
 
 
 
