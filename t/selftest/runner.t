@@ -2,9 +2,10 @@
 #
 #   prove -I t/lib t/selftest/runner.t
 #
-# Also meant to pass under OpenResty's real Test::Nginx, except the must_die
-# error_log checks of TEST 9/10 when nginx is built with a non-prefix default
-# error log (Debian: stderr): the real one only reads servroot/logs/error.log.
+# Also passes under OpenResty's real Test::Nginx (v0.31 or later: like this
+# runner, it starts nginx with "-e servroot/logs/error.log", so the start-up
+# errors of the must_die blocks TEST 9/10 are in error.log, not only on
+# stderr):  PERL5LIB=/path/to/test-nginx/lib prove t/selftest/runner.t
 # Use TEST_NGINX_PORT / TEST_NGINX_SERVROOT to avoid clashing with another run.
 
 use Test::Nginx::Socket;
