@@ -14,7 +14,7 @@ repeat_each(2);
 
 # assertions per block (per repeat), see the comment of each block
 plan tests => repeat_each() * (3 + 5 + 3 + 6 + 3 + 4 + 3 + 4 + 3 + 2 + 0
-                               + 3 + 4 + 3 + 1 + 1);
+                               + 3 + 4 + 3 + 1 + 1 + 2);
 
 run_tests();
 
@@ -254,3 +254,16 @@ GET /big.txt
 --- request
 GET /t
 --- skip_nginx: 1: > 0.1.0
+
+
+
+=== TEST 17: delay_before of a request's first packet is ignored, as by Test::Nginx: the request goes out at once, before nginx gives up waiting for its header (status, body => 2)
+--- config
+    client_header_timeout 1s;
+    location = /t {
+        return 200 "sent at once\n";
+    }
+--- request eval
+[[{ value => "GET /t", delay_before => 3 }]]
+--- response_body
+sent at once
