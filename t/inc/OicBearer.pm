@@ -52,7 +52,6 @@ use warnings;
 
 use File::Temp ();
 use JSON::PP ();
-use MIME::Base64 ();
 use OicTest qw(entra_mint iam_mint jwt_decode drive_query);
 
 use Exporter ();

@@ -191,7 +191,7 @@ sub _register_preprocessor {
 # and its value replaces the placeholder in every section of the block -
 # strings, lists, hashes (request packets), and regexes (quoted there).
 # A placeholder survives drive_query, form_urlencode and JSON, but not
-# base64 or a hash: use the value inside a later sub for those.
+# base64 or a digest: compute those inside the later sub.
 our (@Later, %LaterNow);
 my $LaterRe = qr/__oic_later_(\d+)__/;
 
