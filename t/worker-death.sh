@@ -57,9 +57,9 @@ check() {
 secret=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="slow-app").secret)' "$top/t/mock/clients.json")
 calls() { curl -s "http://127.0.0.1:$iam/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.by_client["slow-app"]||0)))'; }
 
-# IAM answers the owner's fetch after 30 s (it is killed long before: its
-# fetch must not finish first, however late the kill comes), the takeover's
-# after 2 s
+# IAM holds the owner's fetch for 30 s, so that it cannot succeed before the
+# kill (the owner gives up at its 2.5 s oic_auth_timeout: that is how long
+# the polling below has to find it); the takeover's fetch takes 2 s
 curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
     -d '{"client":"slow-app","behavior":{"delay_ms":30000,"after":{"calls":1,"then":{"delay_ms":2000}}}}' \
     "http://127.0.0.1:$iam/_test/iam/behavior"
