@@ -220,7 +220,7 @@ main::summary('j-rot')
 
 
 
-=== TEST 5: a JWKS outage keeps the last good keys: a stale set (refresh 1s) whose refresh fails, and an unknown kid during the outage, get the old keys, not 502
+=== TEST 5: a JWKS outage keeps the last good keys: a stale set (refresh 1s) whose refresh fails, and an unknown kid during the outage, get the old keys, not 502 (the drive waits for the background refresh to reach the mock: it may come after the answer)
 --- config
     location /t {
         oic_auth bearer;
@@ -232,7 +232,7 @@ main::summary('j-rot')
 --- request eval
 ["GET /t",
  main::ctl('entra/j-out/jwks_fault', { mode => 'status', status => 503 }),
- main::drive(slow_path => '/_ok', gap_ms => 1500, fast_path => '/t', fast_auth => 'Bearer ' . main::tok('out_2')),
+ main::drive(slow_path => '/_ok', gap_ms => 1500, fast_path => '/t', fast_auth => 'Bearer ' . main::tok('out_2'), await_jwks => 1),
  "GET /t", "GET /t", "GET /stats", "GET /_errlog"]
 --- more_headers eval
 [main::auth('out_1'), "", "", main::auth('out_3'), main::auth('out_kid'), "", ""]
@@ -254,6 +254,7 @@ verifying signature
 invalid token: kid not in the key set
 \z/]
 --- wait: 0.1
+--- timeout: 15
 
 
 
@@ -363,7 +364,7 @@ no keys: "URI:\/keys" failed less than 5 s ago
 
 
 
-=== TEST 9: oic_auth_jwks_refresh 1s: a set older than that is refetched in the background (the request goes on with it); with the default 1h it is not
+=== TEST 9: oic_auth_jwks_refresh 1s: a set older than that is refetched in the background (the request goes on with it; /stats waits for that fetch to reach the mock); with the default 1h it is not
 --- config
     location /r1 {
         oic_auth bearer;
@@ -381,7 +382,7 @@ no keys: "URI:\/keys" failed less than 5 s ago
 --- request eval
 ["GET /r1", "GET /r2",
  main::drive(slow_path => '/_ok', gap_ms => 1500, fast_path => '/_ok'),
- "GET /r1", "GET /r2", "GET /_ok", "GET /stats"]
+ "GET /r1", "GET /r2", "GET /_ok", "GET /stats?await_jwks=j-ref1:2"]
 --- more_headers eval
 [main::auth('ref1_a'), main::auth('ref2_a'), "", main::auth('ref1_b'), main::auth('ref2_b'), "", ""]
 --- response_body_filters eval
@@ -390,6 +391,7 @@ main::summary(['j-ref1', 'j-ref2'])
 [200, 200, 200, 200, 200, 200, 200]
 --- response_body_like eval
 [qr/^ok$/, qr/^ok$/, qr/^fast=200 slow=200 jwks=0$/, qr/^ok$/, qr/^ok$/, qr/^ok$/, qr/\Ajwks=2 1\n\z/]
+--- timeout: 15
 
 
 

@@ -8,7 +8,8 @@
 #
 # t/mock/idp.js plays Entra ID (tenants created on first use, each block uses
 # its own) and OCI IAM. t/inc/OicBearer.pm: tokens are declared below by name
-# and minted once (main::auth('name') = "Authorization: Bearer <token>"); a
+# and minted once, or per block when they run for those whose age matters
+# (main::auth('name') = "Authorization: Bearer <token>"); a
 # preprocessor adds the cache zone ("oic"), a "# <block name>" line (one nginx
 # per block) and helper locations (/_echo answers the Authorization header it
 # received, /_errlog serves error.log, /ctl/ /stats /drive reach the mock).
@@ -47,19 +48,9 @@ tokens(
     noc         => ['b-noc', {}],
     mal         => ['b-mal', {}],
     # TEST 9-10
-    expired     => ['b-time', { exp_in => -600 }],
-    not_yet     => ['b-time', { nbf_in => 600 }],
-    future_iat  => ['b-time', { iat_in => 600, nbf_in => 0 }],
-    expired_8m  => ['b-time', { exp_in => -480 }],
-    not_yet_8m  => ['b-time', { nbf_in => 480 }],
-    future_iat_8m => ['b-time', { iat_in => 480, nbf_in => 0 }],
     no_exp      => ['b-time', { claims => { exp => undef } }],
     frac_exp    => ['b-time', { claims => { exp => $NOW + 3600.25 } }],
     no_nbf_iat  => ['b-time', { claims => { nbf => undef, iat => undef } }],
-    # within the default leeway as long as the block runs within 40 s of the file's start
-    exp_20s_ago => ['b-time', { exp_in => -20 }],
-    nbf_in_20s  => ['b-time', { nbf_in => 20, iat_in => 20 }],
-    exp_2m_ago  => ['b-time', { exp_in => -120 }],
     # TEST 11-12
     alg_rs256   => ['b-alg', { alg => 'RS256' }],
     alg_rs384   => ['b-alg', { alg => 'RS384' }],
@@ -99,9 +90,26 @@ tokens(
     aud_badsig  => ['b-order', { claims => { aud => 'api://other' }, sign_with => 'foreign' }],
     # TEST 25-26
     cached      => ['b-cache', {}],
-    cached_nbf  => ['b-cache2', { nbf_in => 480, claims => { scp => 'oic_api_HR' } }],
     # TEST 27
     mixed       => ['b-mixed', {}],
+);
+
+# tokens whose age matters: each block that uses one gets its own, minted
+# when the block runs (expired 20 s ago passes the 60 s leeway, valid 600 s
+# ahead fails it, whenever the block runs)
+block_tokens(
+    # TEST 9-10, 17
+    expired     => ['b-time', { exp_in => -600 }],
+    not_yet     => ['b-time', { nbf_in => 600 }],
+    future_iat  => ['b-time', { iat_in => 600, nbf_in => 0 }],
+    expired_8m  => ['b-time', { exp_in => -480 }],
+    not_yet_8m  => ['b-time', { nbf_in => 480 }],
+    future_iat_8m => ['b-time', { iat_in => 480, nbf_in => 0 }],
+    exp_20s_ago => ['b-time', { exp_in => -20 }],
+    nbf_in_20s  => ['b-time', { nbf_in => 20, iat_in => 20 }],
+    exp_2m_ago  => ['b-time', { exp_in => -120 }],
+    # TEST 25
+    cached_nbf  => ['b-cache2', { nbf_in => 480, claims => { scp => 'oic_api_HR' } }],
 );
 
 run_tests();

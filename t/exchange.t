@@ -413,7 +413,7 @@ oic_auth: invalid token: token expired
 my @t = (main::etoken('x10', user => 'alice@example.com', claims => { aud => 'api://other-api' }),
          main::etoken('x10-other', user => 'alice@example.com'),
          main::etoken('x10', user => 'alice@example.com', alg => 'PS256'),
-         main::etoken('x10', user => 'alice@example.com', nbf_in => 900),
+         main::block_etoken('x10', user => 'alice@example.com', nbf_in => 900),
          main::etoken('x10', user => 'alice@example.com', hmac_with_public_key => JSON::PP::true()),
          main::etoken('x10', ver => '1.0', claims => { upn => "alice\@example.com\x{0}bob\@example.com" }));
 [main::xdrive(path => '/api/a', n => 8, auth => [(map { "Bearer $_" } @t), 'Bearer not-a-jwt', 'Bearer'])]
@@ -489,7 +489,7 @@ oic_auth: invalid token: signature does not verify
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
 --- request eval
-my @a = ('Bearer ' . main::etoken('x10c', user => 'frank@example.com', exp_in => -30),
+my @a = ('Bearer ' . main::block_etoken('x10c', user => 'frank@example.com', exp_in => -30),
          'Bearer ' . main::etoken('x10c', ver => '1.0', user => 'grace@example.com', alg => 'PS256'));
 [main::xdrive(path => '/default/a', n => 2, auth => \@a), main::xdrive(path => '/strict/b', n => 2, auth => \@a)]
 --- response_body eval
@@ -954,14 +954,14 @@ my $h = main::bearer_hdr('x21', user => 'grace@example.com');
 
 
 
-=== TEST 24: a cached user token is not served past expires_in - oic_auth_refresh_margin (3600 - 3597 = 3 s): a hit within (OIC then answers after 4.2 s), a new IAM token after
+=== TEST 24: a cached user token is not served past expires_in - oic_auth_refresh_margin (3600 - 3594 = 6 s): a hit within (OIC then answers after 6.5 s), a new IAM token after
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
     location /api {
         oic_auth exchange;
         oic_auth_cache oic;
-        oic_auth_refresh_margin 3597s;
+        oic_auth_refresh_margin 3594s;
         oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/x22/discovery/v2.0/keys;
         oic_auth_issuer https://login.microsoftonline.com/x22/v2.0;
         oic_auth_audience api://oic-gateway;
@@ -975,7 +975,7 @@ my $h = main::bearer_hdr('x21', user => 'grace@example.com');
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
 --- request eval
-["GET /api/a", "GET /api/_delay/4200", "GET /api/a"]
+["GET /api/a", "GET /api/_delay/6500", "GET /api/a"]
 --- more_headers eval
 my $h = main::bearer_hdr('x22', user => 'heidi@example.com');
 [$h, $h, $h]
@@ -985,7 +985,7 @@ my $h = main::bearer_hdr('x22', user => 'heidi@example.com');
 --- no_error_log
 [error]
 [warn]
---- timeout: 10
+--- timeout: 15
 
 
 

@@ -63,6 +63,18 @@ keyid() {
     sleep 0.2
     grep -oE 'client "app3" \(key [0-9a-f]{8}\) refused' "$work/logs/error.log" | tail -1 | grep -oE '[0-9a-f]{8}'
 }
+# SIGHUP, then wait (10 s at most) until new workers run and none of the old
+# ones is left (an old worker stays while it finishes a request): the next
+# step sees the new configuration however slow the machine is
+reload() {
+    old=$(workers)
+    kill -HUP "$(cat "$work/logs/nginx.pid")"
+    for _ in $(seq 200); do
+        sleep 0.05
+        new=$(workers)
+        [ -n "$new" ] && ! grep -qwF -f <(tr ' ' '\n' <<<"$old" | grep .) <<<"$new" && break
+    done
+}
 
 secret=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="app3").secret)' "$top/t/mock/clients.json")
 
@@ -76,10 +88,7 @@ id1=$(keyid)
 check "a refused secret is logged with a key id" yes "$([ -n "$id1" ] && echo yes || echo no)"
 n=$(calls)   # the refused calls count too
 
-old=$(workers)
-kill -HUP "$(cat "$work/logs/nginx.pid")"
-for _ in $(seq 50); do sleep 0.1; new=$(workers); [ "$new" != "$old" ] && [ -n "$new" ] && ! grep -q "${old%% *}" <<<"$new" && break; done
-sleep 0.3
+reload
 check "workers replaced by the reload" yes "$([ "$(workers)" != "$old" ] && echo yes || echo no)"
 check "after reload: still a hit" HIT "$(cache)"
 check "after reload: no new IAM call" "$n" "$(calls)"
@@ -91,13 +100,12 @@ slow=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.
 curl -s -o "$work/inflight" -w '%{http_code}' -u "slow-app:$slow" "http://127.0.0.1:$port/inflight" >"$work/inflight.code" &
 inflight=$!
 sleep 0.5
-kill -HUP "$(cat "$work/logs/nginx.pid")"
+reload
 wait "$inflight"
 check "a request waiting on IAM during a reload gets its answer" 200 "$(cat "$work/inflight.code")"
 
 write_conf 2m
-kill -HUP "$(cat "$work/logs/nginx.pid")"
-sleep 1
+reload
 check "a resized zone starts empty" MISS "$(cache)"
 check "a resized zone calls IAM again" "$((n + 1))" "$(calls)"
 id3=$(keyid)

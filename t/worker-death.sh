@@ -57,23 +57,38 @@ check() {
 secret=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="slow-app").secret)' "$top/t/mock/clients.json")
 calls() { curl -s "http://127.0.0.1:$iam/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.by_client["slow-app"]||0)))'; }
 
-# 16 concurrent requests for a client whose IAM answer takes 2 s; with
-# reuseport they spread over both workers
+# IAM holds the owner's fetch for 30 s, so that it cannot succeed before the
+# kill (the owner gives up at its 2.5 s oic_auth_timeout: that is how long
+# the polling below has to find it); the takeover's fetch takes 2 s
+curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d '{"client":"slow-app","behavior":{"delay_ms":30000,"after":{"calls":1,"then":{"delay_ms":2000}}}}' \
+    "http://127.0.0.1:$iam/_test/iam/behavior"
+
+# 16 concurrent requests of that client; with reuseport they spread over
+# both workers
+t0=$(date +%s.%N)
 pids=()
 for i in $(seq 16); do
     curl -s -o /dev/null -m 20 -w '%{http_code} %{time_total}\n' -u "slow-app:$secret" "http://127.0.0.1:$port/r$i" >"$work/out/$i" &
     pids+=($!)
 done
-sleep 0.5
 
-owner=$(grep -oE '[0-9]+#[0-9]+: \*[0-9]+ oic_auth: request started for client' "$work/logs/error.log" | head -1 | cut -d'#' -f1)
+# the worker that owns the fetch, as soon as its log line is there (10 s at most)
+owner=
+for _ in $(seq 200); do
+    owner=$(grep -oE '[0-9]+#[0-9]+: \*[0-9]+ oic_auth: request started for client' "$work/logs/error.log" | head -1 | cut -d'#' -f1)
+    [ -n "$owner" ] && break
+    sleep 0.05
+done
 workers=$(pgrep -P "$(cat "$work/logs/nginx.pid")" | tr '\n' ' ')
 check "a worker owns the fetch" yes "$([ -n "$owner" ] && grep -qw "$owner" <<<"$workers" && echo yes || echo no)"
 kill -9 "$owner" 2>/dev/null
+tkill=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
 wait "${pids[@]}"
 
+# reset with its killed worker: ended without an answer within 1.5 s of the kill
 ok=$(cat "$work/out"/* | grep -c '^200 ')
-killed=$(cat "$work/out"/* | awk '$1 == "000" && $2 < 1.5' | wc -l)
+killed=$(cat "$work/out"/* | awk -v k="$tkill" '$1 == "000" && $2 < k + 1.5' | wc -l)
 slowest=$(cat "$work/out"/* | awk '$1 == "200" {t = $2 > t ? $2 : t} END {printf "%d", t}')
 check "every request: 200, or reset with its killed worker" 16 "$((ok + killed))"
 check "the requests of the surviving worker were answered" yes "$([ "$ok" -gt 0 ] && echo yes || echo no)"

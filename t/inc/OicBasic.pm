@@ -54,11 +54,7 @@ our @EXPORT = qw(auth auth_hdr drive summary_filter);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
-sub import {
-    my $class = shift;
-    _register_preprocessor();
-    $class->export_to_level(1, $class, @_);
-}
+sub import { OicTest::helper_import(shift, \&_preprocess, @_) }
 
 # The Authorization value of a client of clients.json (its real secret unless
 # one is given), encoded as RFC 6749 2.3.1 asks.
@@ -76,20 +72,8 @@ sub drive {
     return 'GET /drive?' . drive_query(%a);
 }
 
-sub _decode {
-    my $s = shift;
-    return undef unless defined $s && $s =~ /^\s*\{/;
-    my $j = eval { $JSON->decode($s) };
-    return ref $j eq 'HASH' ? $j : undef;
-}
-
 sub summary_filter {
-    my %seen;
-    my $ord = sub {
-        my $jti = shift;
-        $seen{$jti} = 1 + scalar(keys %seen) unless exists $seen{$jti};
-        return $seen{$jti};
-    };
+    my $ord = OicTest::numbering();
 
     my $echo = sub {
         my $j = shift;
@@ -107,7 +91,7 @@ sub summary_filter {
 
     return sub {
         my $body = shift;
-        my $j = _decode($body);
+        my $j = OicTest::json_object($body);
 
         if ($j) {
             my $e = $echo->($j);
@@ -122,25 +106,17 @@ sub summary_filter {
 
             if ($j->{statuses}) {
                 my $st = $j->{statuses};
-                my @out = map { "$_:$st->{$_}" } sort keys %$st;
-                push @out, 'iam=' . $JSON->encode($j->{token_calls});
-                my (%jti, %cache);
-                for my $b (@{ $j->{sample_bodies} || [] }) {
-                    my $x = _decode($b) or next;
-                    next unless defined $x->{jti} && exists $x->{path};
-                    $jti{ $ord->($x->{jti}) } = 1;
-                    my $c = ($x->{headers} || {})->{'x-cache-status'};
-                    $cache{$c} = 1 if defined $c;
-                }
-                push @out, 'jti=' . join(',', map { "#$_" } sort { $a <=> $b } keys %jti) if %jti;
-                push @out, 'cache=' . join(',', sort keys %cache) if %cache;
+                my @out = (OicTest::status_counts($st), 'iam=' . $JSON->encode($j->{token_calls}));
+                my ($jti, $h) = OicTest::sample_summary($j, $ord, 'x-cache-status');
+                push @out, $jti if defined $jti;
+                push @out, "cache=$h->{'x-cache-status'}" if defined $h->{'x-cache-status'};
                 # per credential, when the statuses are mixed
                 my $ba = $j->{by_auth} || [];
                 if (@$ba > 1 && keys %$st > 1) {
                     for my $i (0 .. $#$ba) {
                         my $x = $ba->[$i];
                         push @out, "auth$i(" . join(' ',
-                            (map { "$_:$x->{statuses}{$_}" } sort keys %{ $x->{statuses} }),
+                            OicTest::status_counts($x->{statuses}),
                             (map { "sub=$_:$x->{subs}{$_}" } sort keys %{ $x->{subs} }),
                             "jtis=$x->{jtis_distinct}") . ')';
                     }
@@ -161,40 +137,18 @@ sub summary_filter {
             }
         }
 
-        return $1 if defined $body && $body =~ m{<title>(.*?)</title>}s;
-        return $body;
+        return OicTest::title_or_body($body);
     };
 }
 
-my $DriveLocation = <<'_EOC_';
+my @Locations = (OicTest::drive_location('t/inc/OicBasic.pm'));
 
-    # added by t/inc/OicBasic.pm: the mock's load generator, through nginx
-    location = /drive {
-        oic_auth off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/drive?port=$TEST_NGINX_SERVER_PORT&$args;
-        proxy_read_timeout 60s;
-    }
-_EOC_
-
-sub _register_preprocessor {
-    our $Registered;
-    return if $Registered;
-    $Registered = 1;
-    Test::Nginx::Socket::add_block_preprocessor(sub {
-        my $block = shift;
-        my $config = $block->config;
-        if (defined $config) {
-            # the block's name makes every configuration distinct, so that
-            # nginx (and its cache) is always restarted between blocks
-            (my $name = $block->name) =~ s/[\r\n]+/ /g;
-            $config = "    # $name\n$config";
-            $config .= $DriveLocation if $config !~ /location\s+=\s*\/drive\b/;
-            $block->set_value('config', $config);
-        }
-        if (!defined $block->response_body_filters) {
-            $block->set_value('response_body_filters', summary_filter());
-        }
-    });
+sub _preprocess {
+    my $block = shift;
+    $block->set_value('config', OicTest::block_config($block, '', @Locations))
+        if defined $block->config;
+    $block->set_value('response_body_filters', summary_filter())
+        unless defined $block->response_body_filters;
 }
 
 1;

@@ -18,6 +18,12 @@ package OicBearer;
 #   ... --- more_headers eval
 #   main::auth('hr')                 # "Authorization: Bearer <token hr>"
 #
+# A token whose age matters (expired 20 s ago, valid from 10 min ahead: the
+# test would depend on how fast the runner reaches its block) is declared
+# with block_tokens(...) instead: the same specs, but every block that uses
+# one gets its own, minted just before the block runs (OicTest::later);
+# tok(), auth() and claim() of it give placeholders for the block sections.
+#
 # Every tenant id should belong to one block only (the mock counts JWKS
 # fetches per tenant; a tenant's keys change only when a block rotates them).
 #
@@ -49,27 +55,22 @@ use warnings;
 
 use File::Temp ();
 use JSON::PP ();
-use MIME::Base64 ();
 use OicTest qw(entra_mint iam_mint jwt_decode drive_query);
 
 use Exporter ();
 our @ISA    = ('Exporter');
-our @EXPORT = qw(tokens tok auth claim invalid forge b64u drive ctl summary
+our @EXPORT = qw(tokens block_tokens tok auth claim invalid forge b64u drive ctl summary
                  write_temp openssl_token openssl_key);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
-our (%Spec, %Minted, $TmpDir);
+our (%Spec, %Minted, %AtRun, $TmpDir);
 
 # a file may set these: the config of blocks without --- config (and without
 # --- must_die), the request of blocks without --- request
 our ($DefaultConfig, $DefaultRequest);
 
-sub import {
-    my $class = shift;
-    _register_preprocessor();
-    $class->export_to_level(1, $class, @_);
-}
+sub import { OicTest::helper_import(shift, \&_preprocess, @_) }
 
 sub _die {
     my $msg = shift;
@@ -88,12 +89,27 @@ sub tokens {
     }
 }
 
-# the token named $name (minted on first use)
+# block_tokens(name => spec, ...): as tokens(), each block its own token,
+# minted when the block runs
+sub block_tokens {
+    my %s = @_;
+    tokens(%s);
+    $AtRun{$_} = 1 for keys %s;
+}
+
+# the token named $name (minted on first use; a placeholder for a
+# block_tokens one)
 sub tok {
     my $name = shift;
     return $Minted{$name} if defined $Minted{$name};
+    _die("no token named $name") unless defined $Spec{$name};
+    return $Minted{$name} = OicTest::later(sub { _mint($name) }) if $AtRun{$name};
+    return $Minted{$name} = _mint($name);
+}
+
+sub _mint {
+    my $name = shift;
     my $s = $Spec{$name};
-    _die("no token named $name") unless defined $s;
     my $t = eval {
         if (ref $s eq 'CODE') {
             $s->();
@@ -104,7 +120,7 @@ sub tok {
         }
     };
     _die("minting token $name failed: " . ($@ || 'no token')) if !defined $t || $@;
-    return $Minted{$name} = $t;
+    return $t;
 }
 
 # "Authorization: Bearer <token>"; a second argument replaces "Bearer "
@@ -116,9 +132,12 @@ sub auth {
 # a claim (or, with a third argument true, a header field) of a named token
 sub claim {
     my ($name, $claim, $header) = @_;
-    my ($h, $p) = jwt_decode(tok($name));
-    my $v = $header ? $h->{$claim} : $p->{$claim};
-    return ref $v eq 'ARRAY' ? join(' ', @$v) : $v;
+    my $get = sub {
+        my ($h, $p) = jwt_decode(OicTest::later_value(tok($name)));
+        my $v = $header ? $h->{$claim} : $p->{$claim};
+        return ref $v eq 'ARRAY' ? join(' ', @$v) : $v;
+    };
+    return $AtRun{$name} ? OicTest::later($get) : $get->();
 }
 
 # the challenge of an invalid token
@@ -128,13 +147,7 @@ sub invalid {
     return qq{Bearer realm="$realm", error="invalid_token", error_description="$desc"};
 }
 
-sub b64u {
-    my $s = shift;
-    utf8::encode($s) if utf8::is_utf8($s);
-    (my $b = MIME::Base64::encode_base64($s, '')) =~ tr{+/}{-_};
-    $b =~ s/=+$//;
-    return $b;
-}
+sub b64u { return OicTest::b64url(shift) }
 
 # a token from raw parts: forge(header JSON text, payload JSON text, signature bytes)
 sub forge {
@@ -255,12 +268,9 @@ sub summary {
             }
             return $out;
         }
-        return $b unless $b =~ /\A\s*\{/;
-        my $j = eval { $JSON->decode($b) };
-        return $b unless ref $j eq 'HASH';
+        my $j = OicTest::json_object($b) or return $b;
         if (exists $j->{statuses}) {
-            my $s = $j->{statuses};
-            my $out = join ' ', map { "$_:$s->{$_}" } sort keys %$s;
+            my $out = join ' ', OicTest::status_counts($j->{statuses});
             $out .= " jwks=$j->{jwks_calls}";
             my $subs = $j->{by_auth} && $j->{by_auth}[0] && $j->{by_auth}[0]{subs};
             $out .= ' subs=' . scalar(keys %$subs) if $subs && %$subs;
@@ -281,10 +291,6 @@ sub summary {
 
 our $Locations = <<'_EOC_';
 
-    location = /drive {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/drive?port=$TEST_NGINX_SERVER_PORT&pid=$pid&$args;
-        proxy_read_timeout 30s;
-    }
     location /ctl/ {
         proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/;
     }
@@ -307,35 +313,27 @@ our $Locations = <<'_EOC_';
     }
 _EOC_
 
-sub _register_preprocessor {
-    our $Registered;
-    return if $Registered;
-    $Registered = 1;
-    Test::Nginx::Socket::add_block_preprocessor(sub {
-        my $block = shift;
-        $block->set_value('request', $DefaultRequest)
-            if defined $DefaultRequest && !defined $block->request;
-        $block->set_value('config', $DefaultConfig)
-            if defined $DefaultConfig && !defined $block->config && !defined $block->must_die;
-        my $config = $block->config;
-        return unless defined $config;
-        (my $name = $block->name) =~ s/[\r\n]+/ /g;
-        my $http = $block->http_config;
-        $http = '' unless defined $http;
-        my $pre = "    # $name\n";
-        $pre .= "    oic_auth_issuer any;\n" unless $config =~ /^    oic_auth_issuer\b/m;
-        if ($http !~ /oic_auth_cache_zone/) {
-            $block->set_value('http_config', "    oic_auth_cache_zone oic:1m;\n$http");
-            $pre .= "    oic_auth_cache oic;\n";
-        }
-        $config = $pre . $config;
-        for my $loc (split /(?=\n    location )/, $Locations) {
-            next unless $loc =~ /location (=?\s*\S+)/;
-            my $l = $1;
-            $config .= $loc if $config !~ /location\s+\Q$l\E\s*\{/;
-        }
-        $block->set_value('config', $config);
-    });
+# [qr/the block has it/, text] of each location above, and /drive
+my @Locations = (OicTest::drive_location('t/inc/OicBearer.pm', 'pid=$pid&'),
+                 map { /location (=?\s*\S+)/ ? [qr/location\s+\Q$1\E\s*\{/, $_] : () }
+                 split /(?=\n    location )/, $Locations);
+
+sub _preprocess {
+    my $block = shift;
+    $block->set_value('request', $DefaultRequest)
+        if defined $DefaultRequest && !defined $block->request;
+    $block->set_value('config', $DefaultConfig)
+        if defined $DefaultConfig && !defined $block->config && !defined $block->must_die;
+    return unless defined $block->config;
+    my $http = $block->http_config;
+    $http = '' unless defined $http;
+    # nginx -t wants an issuer: "any" unless the block names one
+    my $head = $block->config =~ /^    oic_auth_issuer\b/m ? '' : "    oic_auth_issuer any;\n";
+    if ($http !~ /oic_auth_cache_zone/) {
+        $block->set_value('http_config', "    oic_auth_cache_zone oic:1m;\n$http");
+        $head .= "    oic_auth_cache oic;\n";
+    }
+    $block->set_value('config', OicTest::block_config($block, $head, @Locations));
 }
 
 1;

@@ -41,6 +41,11 @@ package OicExchange;
 #
 # Block sections are evaluated by Test::Base in its own package: call the
 # helpers as main::etoken(...) etc. (they are exported to main).
+#
+# etoken() mints when it is called, i.e. when Test::Base evaluates the
+# section, before the first block runs; block_etoken() (same arguments) gives
+# a placeholder and mints when its block runs (OicTest::later): for a token
+# whose age matters (expired 30 s ago within a 60 s leeway).
 
 use strict;
 use warnings;
@@ -54,17 +59,15 @@ use OicTest qw(client_secret drive_query jwt_decode entra_mint basic_auth);
 
 use Exporter ();
 our @ISA    = ('Exporter');
-our @EXPORT = qw(etoken bearer_hdr xdrive summary_filter);
+our @EXPORT = qw(etoken block_etoken bearer_hdr xdrive summary_filter);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
 our ($SecretDir, %Minted, %CertX5t);
 
 sub import {
-    my $class = shift;
     _write_secrets();
-    _register_preprocessor();
-    $class->export_to_level(1, $class, @_);
+    OicTest::helper_import(shift, \&_preprocess, @_);
 }
 
 # ------------------------------------------------------------------ secrets
@@ -106,6 +109,12 @@ sub etoken {
     return $m->{token};
 }
 
+# etoken(...) minted when the block that holds it runs (a placeholder until then)
+sub block_etoken {
+    my @a = @_;
+    return OicTest::later(sub { etoken(@a) });
+}
+
 # "Authorization: Bearer <etoken(...)>" for --- more_headers eval
 sub bearer_hdr { return 'Authorization: Bearer ' . etoken(@_); }
 
@@ -117,28 +126,6 @@ sub xdrive {
 
 # ------------------------------------------------------------------ summaries
 
-sub _decode {
-    my $s = shift;
-    return undef unless defined $s && $s =~ /^\s*[\{\[]/;
-    my $j = eval { $JSON->decode($s) };
-    return ref $j eq 'HASH' ? $j : undef;
-}
-
-sub _b64url_decode {
-    my $s = shift;
-    return undef unless defined $s && $s =~ /^[A-Za-z0-9_-]*$/;
-    (my $b = $s) =~ tr{-_}{+/};
-    $b .= '=' x ((4 - length($b) % 4) % 4);
-    return decode_base64($b);
-}
-
-sub _b64url {
-    my $s = MIME::Base64::encode_base64(shift, '');
-    $s =~ tr{+/}{-_};
-    $s =~ s/=+$//;
-    return $s;
-}
-
 sub _certs { return $ENV{TEST_NGINX_CERTS}; }
 
 # x5t (base64url SHA-1 of the DER certificate) of a PEM file of build/certs
@@ -148,14 +135,14 @@ sub _x5t {
     require Digest::SHA;
     my $pem = do { local (@ARGV, $/) = (_certs() . "/$name"); <> };
     my ($b64) = $pem =~ /-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----/s;
-    return $CertX5t{$name} = _b64url(Digest::SHA::sha1(decode_base64($b64)));
+    return $CertX5t{$name} = OicTest::b64url(Digest::SHA::sha1(decode_base64($b64)));
 }
 
 # which certificate of build/certs verifies an RS256 JWS (openssl CLI)
 sub _verified_by {
     my ($jwt) = @_;
     my ($h, $p, $s) = split /\./, $jwt, -1;
-    my $sig = _b64url_decode($s);
+    my $sig = OicTest::b64url_decode($s);
     return 'UNDECODABLE' unless defined $sig;
     my $dir = File::Temp::tempdir(CLEANUP => 1);
     _write_file("$dir/in", "$h.$p");
@@ -294,13 +281,8 @@ sub _capture_line {
 #   - an nginx error page -> its <title>
 #   - anything else is left as it is
 sub summary_filter {
-    my %seen;
     my %jtis;
-    my $ord = sub {
-        my $jti = shift;
-        $seen{$jti} = 1 + scalar(keys %seen) unless exists $seen{$jti};
-        return $seen{$jti};
-    };
+    my $ord = OicTest::numbering();
 
     my $echo = sub {
         my $j = shift;
@@ -332,15 +314,13 @@ sub summary_filter {
             return join("\n", map { _capture_line($_, \%jtis) } @lines) . "\n";
         }
 
-        my $j = _decode($body);
+        my $j = OicTest::json_object($body);
         if ($j) {
             my $e = $echo->($j);
             return $e if defined $e;
 
             if ($j->{statuses}) {
-                my $st = $j->{statuses};
-                my @out = map { "$_:$st->{$_}" } sort keys %$st;
-                push @out, 'iam=' . $JSON->encode($j->{token_calls});
+                my @out = (OicTest::status_counts($j->{statuses}), 'iam=' . $JSON->encode($j->{token_calls}));
                 my $u = $j->{user_calls} || {};
                 my @u = map { my $n = $_; utf8::encode($n); "$n:$u->{$_}" } sort keys %$u;
                 push @out, 'users=' . (@u ? join(',', @u) : 'none');
@@ -350,22 +330,14 @@ sub summary_filter {
                 for my $i (0 .. $#$ba) {
                     my $x = $ba->[$i];
                     push @out, "a$i(" . join(' ',
-                        (map { "$_:$x->{statuses}{$_}" } sort keys %{ $x->{statuses} }),
+                        OicTest::status_counts($x->{statuses}),
                         (map { my $u = $_; utf8::encode($u); "$u:$x->{subs}{$_}" } sort keys %{ $x->{subs} }),
                         "jtis=$x->{jtis_distinct}") . ')';
                 }
-                my (%cache, %jti, $pid);
-                for my $b (@{ $j->{sample_bodies} || [] }) {
-                    my $x = _decode($b) or next;
-                    next unless defined $x->{jti} && exists $x->{path};
-                    $jti{ $ord->($x->{jti}) } = 1;
-                    my $c = ($x->{headers} || {})->{'x-cache'};
-                    $cache{$c} = 1 if defined $c;
-                    $pid = 1 if defined(($x->{headers} || {})->{'x-pid'});
-                }
-                push @out, 'jti=' . join(',', map { "#$_" } sort { $a <=> $b } keys %jti) if %jti;
-                push @out, 'cache=' . join(',', sort keys %cache) if %cache;
-                push @out, "bodies=$j->{bodies_distinct}" if $pid;
+                my ($jti, $h) = OicTest::sample_summary($j, $ord, 'x-cache', 'x-pid');
+                push @out, $jti if defined $jti;
+                push @out, "cache=$h->{'x-cache'}" if defined $h->{'x-cache'};
+                push @out, "bodies=$j->{bodies_distinct}" if defined $h->{'x-pid'};
                 return join ' ', @out;
             }
 
@@ -388,8 +360,7 @@ sub summary_filter {
             return $body;
         }
 
-        return $1 if defined $body && $body =~ m{<title>(.*?)</title>}s;
-        return $body;
+        return OicTest::title_or_body($body);
     };
 }
 
@@ -401,25 +372,8 @@ my $HttpConfig = <<'_EOC_';
     log_format capture escape=none '$content_type|$http_authorization|$request_body';
 _EOC_
 
-my %Locations = (
-    drive => [qr/location\s+=\s*\/drive\b/, <<'_EOC_'],
-
-    # added by t/inc/OicExchange.pm: the mock's load generator, through nginx
-    location = /drive {
-        oic_auth off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/drive?port=$TEST_NGINX_SERVER_PORT&$args;
-        proxy_read_timeout 60s;
-    }
-_EOC_
-    mock => [qr/location\s+\/mock\//, <<'_EOC_'],
-
-    # added by t/inc/OicExchange.pm: the mock's control API
-    location /mock/ {
-        oic_auth off;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/;
-    }
-_EOC_
-    capture => [qr{location\s+(?:=\s*/capture\.log\b|~\s*\^/\(\?:capture)}, <<'_EOC_'],
+my @Locations = (
+    [qr{location\s+(?:=\s*/capture\.log\b|~\s*\^/\(\?:capture)}, <<'_EOC_'],
 
     # added by t/inc/OicExchange.pm: the token requests /capture/token saw,
     # and logs/vars.log (for a block's own access_log)
@@ -429,33 +383,30 @@ _EOC_
         default_type text/plain;
     }
 _EOC_
+    OicTest::drive_location('t/inc/OicExchange.pm'),
+    [qr/location\s+\/mock\//, <<'_EOC_'],
+
+    # added by t/inc/OicExchange.pm: the mock's control API
+    location /mock/ {
+        oic_auth off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_IAM_PORT/_test/;
+    }
+_EOC_
 );
 
-sub _register_preprocessor {
-    our $Registered;
-    return if $Registered;
-    $Registered = 1;
-    Test::Nginx::Socket::add_block_preprocessor(sub {
-        my $block = shift;
-        my $config = $block->config;
-        if (defined $config) {
-            (my $name = $block->name) =~ s/[\r\n]+/ /g;
-            my $iss = $config =~ /^    oic_auth_issuer\b/m ? '' : "    oic_auth_issuer any;\n";
-            $config = "    # $name\n$iss$config";
-            for my $k (sort keys %Locations) {
-                my ($re, $text) = @{ $Locations{$k} };
-                $config .= $text if $config !~ $re;
-            }
-            $block->set_value('config', $config);
-            if (!defined $block->must_die) {
-                my $hc = $block->http_config // '';
-                $block->set_value('http_config', $hc . $HttpConfig) if $hc !~ /log_format\s+capture\b/;
-            }
+sub _preprocess {
+    my $block = shift;
+    if (defined $block->config) {
+        # nginx -t wants an issuer: "any" unless the block names one
+        my $iss = $block->config =~ /^    oic_auth_issuer\b/m ? '' : "    oic_auth_issuer any;\n";
+        $block->set_value('config', OicTest::block_config($block, $iss, @Locations));
+        if (!defined $block->must_die) {
+            my $hc = $block->http_config // '';
+            $block->set_value('http_config', $hc . $HttpConfig) if $hc !~ /log_format\s+capture\b/;
         }
-        if (!defined $block->response_body_filters) {
-            $block->set_value('response_body_filters', summary_filter());
-        }
-    });
+    }
+    $block->set_value('response_body_filters', summary_filter())
+        unless defined $block->response_body_filters;
 }
 
 1;

@@ -10,7 +10,14 @@ package OicTest;
 # At import: makes sure the test PKI exists (build/certs, via
 # t/mock/gen-certs.sh), starts one mock process for this .t process, exports
 # the TEST_NGINX_* variables below, and registers a block preprocessor that
-# gives every block without a main_config "load_module $TEST_NGINX_MODULE;".
+# gives every block without a main_config "load_module $TEST_NGINX_MODULE;"
+# and puts the values made by later() into the block (see below).
+#
+# Also the parts the helper modules (t/inc/OicBasic.pm, OicBearer.pm,
+# OicExchange.pm) share: their import (helper_import), the config lines they
+# add to a block (block_config), and the pieces of their response body
+# summaries (json_object, numbering, status_counts, sample_summary,
+# title_or_body).
 #
 # Core Perl only (HTTP::Tiny, JSON::PP, IPC::Open2, MIME::Base64).
 
@@ -35,6 +42,7 @@ our @EXPORT = qw(
     entra_token entra_mint entra_rotate entra_jwks_fault entra_info entra_issuer entra_jwks_uri
     iam_token iam_mint iam_rotate iam_jwks_fault iam_behavior iam_config
     mock_stats mock_token_log mock_get mock_post drive_query jwt_decode
+    later
 );
 
 our $OIC_SCOPE     = 'https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all';
@@ -161,11 +169,186 @@ sub _register_preprocessor {
         return;
     }
     $Registered = 1;
+    # Test::Nginx runs the preprocessors in the reverse order of their
+    # registration: this one, registered before any helper module's, runs
+    # last and also fills in what those added.
     $add->(sub {
         my $block = shift;
-        return if defined $block->main_config;
-        $block->set_value('main_config', "load_module $ENV{TEST_NGINX_MODULE};");
+        $block->set_value('main_config', "load_module $ENV{TEST_NGINX_MODULE};")
+            unless defined $block->main_config;
+        _fill_block($block);
     });
+}
+
+# ------------------------------------------------------------------ values made when a block runs
+
+# Test::Base evaluates the "eval" sections of every block before the first
+# block runs, so a token minted there is as old as the run of the whole
+# file when its block comes (blocks are shuffled, and a slow runner takes
+# minutes). Where the age matters (a token that expired 20 s ago must still
+# pass a 60 s leeway), later(sub { ... }) gives a placeholder instead: just
+# before the block that holds it runs, the sub is called (once per block)
+# and its value replaces the placeholder in every section of the block -
+# strings, lists, hashes (request packets), and regexes (quoted there).
+# A placeholder survives drive_query, form_urlencode and JSON, but not
+# base64 or a digest: compute those inside the later sub.
+our (@Later, %LaterNow);
+my $LaterRe = qr/__oic_later_(\d+)__/;
+
+sub later {
+    my $code = shift;
+    die "OicTest: later() takes a sub\n" unless ref $code eq 'CODE';
+    push @Later, $code;
+    return "__oic_later_$#Later\__";
+}
+
+# a string with its placeholders replaced by this block's values (for a
+# later sub that needs the value of another one, e.g. a claim of a token)
+sub later_value {
+    my $s = shift;
+    $s =~ s/$LaterRe/_later_one($1)/ge;
+    return $s;
+}
+
+sub _later_one {
+    my $i = shift;
+    die "OicTest: unknown placeholder $i\n" unless $Later[$i];
+    $LaterNow{$i} = $Later[$i]->() unless exists $LaterNow{$i};
+    return $LaterNow{$i};
+}
+
+sub _fill {
+    my $v = shift;
+    my $r = ref $v;
+    if (!defined $v) {
+        return $v;
+    } elsif (!$r) {
+        $v =~ s/$LaterRe/_later_one($1)/ge;
+        return $v;
+    } elsif ($r eq 'ARRAY') {
+        return [ map { _fill($_) } @$v ];
+    } elsif ($r eq 'HASH') {
+        return { map { ($_ => _fill($v->{$_})) } keys %$v };
+    } elsif ($r eq 'Regexp' && "$v" =~ $LaterRe) {
+        (my $s = "$v") =~ s/$LaterRe/quotemeta(_later_one($1))/ge;
+        return qr/$s/;
+    }
+    return $v;
+}
+
+sub _fill_block {
+    my $block = shift;
+    %LaterNow = ();
+    return unless @Later;
+    # a Test::Base block keeps each section as a list in $block->{section}
+    for my $k (keys %$block) {
+        next if $k =~ /^_/ || ref $block->{$k} ne 'ARRAY';
+        $block->{$k} = _fill($block->{$k});
+    }
+}
+
+# ------------------------------------------------------------------ for the helper modules
+
+# A helper module's import: registers its block preprocessor (once) and
+# exports its helpers to the .t file.
+#   sub import { OicTest::helper_import(shift, \&_preprocess, @_) }
+my %HelperRegistered;
+
+sub helper_import {
+    my ($class, $pre, @args) = @_;
+    if ($pre && !$HelperRegistered{$class}++) {
+        Test::Nginx::Socket->can('add_block_preprocessor')->($pre);
+    }
+    $class->export_to_level(2, $class, @args);
+}
+
+# The config of a block with what a helper module adds: a first line
+# "# <block name>" (every configuration is distinct, so that nginx, and its
+# cache, is restarted for every block even with
+# TEST_NGINX_FORCE_RESTART_ON_TEST=0), then $head (lines for the top of the
+# server block, may be ''), the block's own config, and each location of
+# @locations ([qr/the block has it already/, text], ...) the block lacks.
+sub block_config {
+    my ($block, $head, @locations) = @_;
+    (my $name = $block->name) =~ s/[\r\n]+/ /g;
+    my $config = "    # $name\n" . $head . $block->config;
+    for my $l (@locations) {
+        my ($re, $text) = @$l;
+        $config .= $text if $config !~ $re;
+    }
+    return $config;
+}
+
+# The location through which a block reaches the mock's load generator
+# (GET /_test/drive of t/mock/idp.js, port = this nginx): [regex, text]
+# for block_config.
+# $query: more parameters of the drive ("pid=$pid&": the mock samples the
+# memory of the worker that serves the drive).
+sub drive_location {
+    my ($by, $query) = @_;
+    $query = '' unless defined $query;
+    return [qr/location\s+=\s*\/drive\b/, <<"_EOC_"];
+
+    # added by $by: the mock's load generator, through nginx
+    location = /drive {
+        oic_auth off;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_IAM_PORT/_test/drive?port=\$TEST_NGINX_SERVER_PORT&$query\$args;
+        proxy_read_timeout 60s;
+    }
+_EOC_
+}
+
+# --------------------------------------------------------------- pieces of the summaries
+
+# a JSON object's hash, or undef for anything else
+sub json_object {
+    my $s = shift;
+    return undef unless defined $s && $s =~ /^\s*\{/;
+    my $j = eval { $JSON->decode($s) };
+    return ref $j eq 'HASH' ? $j : undef;
+}
+
+# a sub that numbers the distinct values it is given, in order of appearance
+# (1, 2, ...): "jti=#1" twice means the same token
+sub numbering {
+    my %seen;
+    return sub {
+        my $v = shift;
+        $seen{$v} = 1 + scalar(keys %seen) unless exists $seen{$v};
+        return $seen{$v};
+    };
+}
+
+# {"200":3,"401":1} -> ("200:3", "401:1")
+sub status_counts {
+    my $h = shift;
+    return map { "$_:$h->{$_}" } sort keys %$h;
+}
+
+# The sample bodies of a drive answer that are mock OIC echoes: their token
+# ids (numbered by $ord) and the values of the request headers named
+# (lower case) in @headers. Returns ("jti=#1,#2" or undef, { header => "A,B" }).
+sub sample_summary {
+    my ($j, $ord, @headers) = @_;
+    my (%jti, %h);
+    for my $b (@{ $j->{sample_bodies} || [] }) {
+        my $x = json_object($b) or next;
+        next unless defined $x->{jti} && exists $x->{path};
+        $jti{ $ord->($x->{jti}) } = 1;
+        for my $n (@headers) {
+            my $v = ($x->{headers} || {})->{$n};
+            $h{$n}{$v} = 1 if defined $v;
+        }
+    }
+    my $jtis = %jti ? 'jti=' . join(',', map { "#$_" } sort { $a <=> $b } keys %jti) : undef;
+    return ($jtis, { map { ($_ => join(',', sort keys %{ $h{$_} })) } keys %h });
+}
+
+# an nginx error page's <title> ("401 Authorization Required"), else the body
+sub title_or_body {
+    my $body = shift;
+    return $1 if defined $body && $body =~ m{<title>(.*?)</title>}s;
+    return $body;
 }
 
 # ------------------------------------------------------------------ helpers: credentials
@@ -294,17 +477,33 @@ sub drive_query {
     return join '&', @q;
 }
 
+# base64url without padding (RFC 7515), of the UTF-8 bytes of a character string
+sub b64url {
+    my $s = shift;
+    utf8::encode($s) if utf8::is_utf8($s);
+    (my $b = encode_base64($s, '')) =~ tr{+/}{-_};
+    $b =~ s/=+$//;
+    return $b;
+}
+
+sub _b64url_bytes {
+    (my $b = shift) =~ tr{-_}{+/};
+    $b .= '=' x ((4 - length($b) % 4) % 4);
+    return MIME::Base64::decode_base64($b);
+}
+
+# the bytes of unpadded base64url text, undef if it is not that
+sub b64url_decode {
+    my $s = shift;
+    return undef unless defined $s && $s =~ /^[A-Za-z0-9_-]*$/;
+    return _b64url_bytes($s);
+}
+
 # Decode (without verifying) a JWT: returns ($header, $payload) hash refs.
 sub jwt_decode {
     my $t = shift;
     my @p = split /\./, $t, -1;
-    my @out;
-    for my $x (@p[0, 1]) {
-        (my $b = $x) =~ tr{-_}{+/};
-        $b .= '=' x ((4 - length($b) % 4) % 4);
-        push @out, JSON::PP->new->utf8->decode(MIME::Base64::decode_base64($b));
-    }
-    return @out;
+    return map { JSON::PP->new->utf8->decode(_b64url_bytes($_)) } @p[0, 1];
 }
 
 1;

@@ -835,6 +835,12 @@ function rssWatch(pid) {
     return { rss_kb_before: before, rss_kb_after: after, rss_kb_max: max }; } };
 }
 
+// wait until count() >= n (checked every 10 ms, 10 s at most)
+async function awaitCount(count, n) {
+  const until = Date.now() + 10000;
+  while (n > 0 && count() < n && Date.now() < until) await sleep(10);
+}
+
 async function drive(q) {
   const ports = q.getAll('port');
   const port = Number(ports[ports.length - 1]);   // the last one wins (a test's own port= after the proxy's)
@@ -893,6 +899,9 @@ async function drive(q) {
       by_auth: byAuth.map((b) => ({ statuses: b.statuses, subs: b.subs, jtis_distinct: b.jtis.size })) });
     if (q.get('bodies') === '1') out.sample_bodies = [...bodies].slice(0, 5);
   }
+  // a background JWKS refresh reaches the mock after the answer that started
+  // it: await_jwks=N waits (10 s at most) until the run has caused N fetches
+  await awaitCount(() => snapshot().jwks - before.jwks, Number(q.get('await_jwks')) || 0);
   const after = snapshot();
   out.token_calls = clientsQ.length === 1 ? (after.by_client[clientsQ[0]] || 0) - (before.by_client[clientsQ[0]] || 0)
     : clientsQ.length > 1 ? delta(before.by_client, after.by_client, clientsQ) : after.total - before.total;
@@ -946,7 +955,14 @@ async function control(req, res, body, url, ports) {
   const post = req.method === 'POST';
   let m;
   if (p === '/_test/health') return send(res, 200, { ok: true, ports });
-  if (p === '/_test/stats') return send(res, 200, stats);
+  if (p === '/_test/stats') {
+    // await_jwks=<tid>:<n> (repeatable): answer once that key set has been fetched n times (10 s at most)
+    for (const a of q.getAll('await_jwks')) {
+      const i = a.lastIndexOf(':');
+      await awaitCount(() => stats.jwks[a.slice(0, i)] || 0, Number(a.slice(i + 1)));
+    }
+    return send(res, 200, stats);
+  }
   if (p === '/_test/token_log') return send(res, 200, { client: q.get('client'), calls: tokenLog.get(q.get('client')) || [] });
   if (p === '/_test/drive') return send(res, 200, await drive(q));
   if (p === '/_test/mint_iam') {

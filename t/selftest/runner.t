@@ -2,9 +2,10 @@
 #
 #   prove -I t/lib t/selftest/runner.t
 #
-# Also meant to pass under OpenResty's real Test::Nginx, except the must_die
-# error_log checks of TEST 9/10 when nginx is built with a non-prefix default
-# error log (Debian: stderr): the real one only reads servroot/logs/error.log.
+# Also passes under OpenResty's real Test::Nginx (v0.31 or later: like this
+# runner, it starts nginx with "-e servroot/logs/error.log", so the start-up
+# errors of the must_die blocks TEST 9/10 are in error.log, not only on
+# stderr):  PERL5LIB=/path/to/test-nginx/lib prove t/selftest/runner.t
 # Use TEST_NGINX_PORT / TEST_NGINX_SERVROOT to avoid clashing with another run.
 
 use Test::Nginx::Socket;
@@ -13,7 +14,7 @@ repeat_each(2);
 
 # assertions per block (per repeat), see the comment of each block
 plan tests => repeat_each() * (3 + 5 + 3 + 6 + 3 + 4 + 3 + 4 + 3 + 2 + 0
-                               + 3 + 4 + 3 + 1 + 1);
+                               + 3 + 4 + 3 + 1 + 1 + 2);
 
 run_tests();
 
@@ -253,3 +254,16 @@ GET /big.txt
 --- request
 GET /t
 --- skip_nginx: 1: > 0.1.0
+
+
+
+=== TEST 17: delay_before of a request's first packet is ignored, as by Test::Nginx: the request goes out at once, before nginx gives up waiting for its header (status, body => 2)
+--- config
+    client_header_timeout 1s;
+    location = /t {
+        return 200 "sent at once\n";
+    }
+--- request eval
+[[{ value => "GET /t", delay_before => 3 }]]
+--- response_body
+sent at once

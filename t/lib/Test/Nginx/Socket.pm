@@ -88,7 +88,8 @@ real one.
 config, http_config, main_config, post_main_config, server_name,
 log_level, error_log_file, user_files, init,
 request (string "METHOD [URI [HTTP/x.y]]\nbody"; eval: arrayref of
-requests, each a string or an arrayref of packets / {value, delay_before}),
+requests, each a string or an arrayref of packets / {value, delay_before}: the
+delay before a packet after the first, as in the real one),
 raw_request, raw_request_middle_delay, pipelined_requests, more_headers
 (string or arrayref per request), timeout (s or ms), abort, shutdown, wait,
 ignore_response, http09, error_code, error_code_like, response_body,
