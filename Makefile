@@ -114,7 +114,7 @@ integration: $(MODULE) certs
 	NGINX_BIN=$(NGINX_BIN) bash t/worker-death.sh
 	bash t/deb.sh
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
-	  prove $(PROVE_INC) -r t/*.t
+	  prove $(PROVE_INC) -r t/*.t t/selftest/*.t
 
 test: deps
 	$(MAKE) unit

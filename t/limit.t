@@ -189,20 +189,28 @@ __DATA__
         oic_auth_limit perclient;
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
+    # the mock answers after 10.5 s: the next request comes after the 10 s
+    # interval whatever the runner does between requests
+    location = /wait {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/_delay/10500;
+        proxy_read_timeout 30s;
+    }
 --- request eval
 [main::drive(path => '/api/a', n => 30, client => 'app7', auth => main::basic('app7')),
  "GET /_errlog",
- [{ value => "GET /api/b", delay_before => 10.5 }],
+ "GET /wait",
+ "GET /api/b",
  "GET /_errlog"]
 --- more_headers eval
-["", "", main::basic_hdr('app7'), ""]
+["", "", "", main::basic_hdr('app7'), ""]
 --- error_code eval
-[200, 200, 429, 200]
+[200, 200, 200, 429, 200]
 --- response_body_filters eval
 [main::summary(), \&main::refusals]
 --- response_body eval
 ["200:1 429:29 subs=app7:1 iam=1 oic=1\n",
  "client \"app7\" zone=perclient more=0\n",
+ "plain",
  "429 Too Many Requests\n",
  "client \"app7\" zone=perclient more=0\nclient \"app7\" zone=perclient more=28\n"]
 --- timeout: 40

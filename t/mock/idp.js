@@ -744,7 +744,11 @@ function verifyIam(tok) {
 
 async function oicHandler(req, res, body, url) {
   // a /_plain segment anywhere in the path (so that nginx locations may prefix it): no auth
-  if (/\/_plain(\/|$)/.test(url.pathname)) return send(res, 200, 'plain', { 'Content-Type': 'text/plain' });
+  if (/\/_plain(\/|$)/.test(url.pathname)) {
+    const d = /\/_delay\/(\d+)(\/|$)/.exec(url.pathname);   // a pause a test can wait through, whatever its runner
+    if (d) await sleep(Number(d[1]));
+    return send(res, 200, 'plain', { 'Content-Type': 'text/plain' });
+  }
   stats.oic.total++;
   const reject = (reason) => {
     stats.oic.rejected++;
