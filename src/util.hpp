@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "oic_auth.h"
+
 struct evp_md_st;  // OpenSSL's EVP_MD
 
 namespace oic {
@@ -37,6 +39,12 @@ bool iequals(std::string_view a, std::string_view b);
 
 // RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_b64token(std::string_view t);
+
+// oic_mac_key's HMAC-SHA256 over (tag, fields) into out[32]; false on
+// failure (m NULL, a bad field list, OpenSSL), where oic_mac_key gives an
+// unmatchable key instead (basic.cpp).
+bool mac_into(oic_mac_t *m, const char *tag, const oic_str_t *fields, size_t n,
+              unsigned char out[OIC_KEY_LEN]);
 
 // Copy s into a malloc'd NUL-terminated buffer (nullptr on failure).
 char *dup_c(std::string_view s);
