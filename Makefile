@@ -82,7 +82,7 @@ DEB_PKGS := build-essential nginx nginx-dev libcurl4-openssl-dev libjansson-dev 
             libcmocka-dev libssl-dev openssl nodejs curl perl \
             libtest-base-perl libtext-diff-perl libtest-longstring-perl \
             liblist-moreutils-perl libhttp-message-perl nghttp2-client \
-            debhelper dpkg-dev
+            debhelper dpkg-dev libhiredis-dev redis-server
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
