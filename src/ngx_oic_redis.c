@@ -976,7 +976,7 @@ ngx_oic_redis_init_process(ngx_cycle_t *cycle, ngx_oic_redis_conf_t *conf,
 
     /* connect() failures are ours to report, with the backoff */
     w->quiet = *cycle->log;
-    w->quiet.log_level = NGX_LOG_CRIT;
+    w->quiet.log_level = NGX_LOG_ALERT;
 
     if (client_name && client_name->len) {
         w->client_name.data = ngx_pstrdup(cycle->pool, client_name);
