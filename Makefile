@@ -112,6 +112,7 @@ integration: $(MODULE) certs
 	NGINX_BIN=$(NGINX_BIN) bash t/http2.sh
 	NGINX_BIN=$(NGINX_BIN) bash t/limit-reload.sh
 	NGINX_BIN=$(NGINX_BIN) bash t/worker-death.sh
+	NGINX_BIN=$(NGINX_BIN) bash t/fleet-reload.sh
 	bash t/deb.sh
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
 	  prove $(PROVE_INC) -r t/*.t
