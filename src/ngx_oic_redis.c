@@ -288,6 +288,12 @@ ngx_oic_redis_queue(ngx_uint_t argc, ngx_str_t *argv, ngx_msec_t timeout,
         return NULL;
     }
 
+    if (w->out_len + len > w->out_cap && w->out_pos) {
+        ngx_memmove(w->out, w->out + w->out_pos, w->out_len - w->out_pos);
+        w->out_len -= w->out_pos;
+        w->out_pos = 0;
+    }
+
     if (w->out_len + len > w->out_cap) {
         cap = ngx_max(w->out_cap * 2, w->out_len + len);
         cap = ngx_max(cap, 4096);
@@ -350,7 +356,11 @@ ngx_oic_redis_usable(void)
     case NGX_OIC_REDIS_READY:
         return 1;
 
-    case NGX_OIC_REDIS_IDLE:
+    /*
+     * behind a handshake under way, but not before it is queued (IDLE), as
+     * it must come first, nor behind a reconnect after a failure
+     */
+
     case NGX_OIC_REDIS_CONNECTING:
         return !w->probing;
 

@@ -95,9 +95,9 @@ ngx_int_t ngx_oic_redis_init_process(ngx_cycle_t *cycle,
 void ngx_oic_redis_exit_process(ngx_cycle_t *cycle);
 
 /*
- * Whether a command sent now would go to Redis: connected (or connecting
- * for the first time, or again right after the server closed an idle
- * connection), and the circuit closed.
+ * Whether a command sent now would go to Redis: connected, or connecting
+ * with the handshake queued (at worker start, or right after the server
+ * closed an idle connection), and the circuit closed.
  */
 ngx_uint_t ngx_oic_redis_usable(void);
 
