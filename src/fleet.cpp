@@ -50,13 +50,6 @@ const EVP_CIPHER *aes_gcm() {
     return c;
 }
 
-int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // The 32 key bytes of a key file's content; false when it is none of the
 // three forms.
 bool parse_key(const std::string &file, unsigned char key[OIC_FLEET_KEY_LEN]) {
@@ -69,7 +62,7 @@ bool parse_key(const std::string &file, unsigned char key[OIC_FLEET_KEY_LEN]) {
         t.remove_suffix(1);
     if (t.size() == 2 * OIC_FLEET_KEY_LEN) {
         for (size_t i = 0; i < OIC_FLEET_KEY_LEN; i++) {
-            int h = hexval(t[2 * i]), l = hexval(t[2 * i + 1]);
+            int h = oic::hexval(t[2 * i]), l = oic::hexval(t[2 * i + 1]);
             if (h < 0 || l < 0) return false;
             key[i] = static_cast<unsigned char>(h * 16 + l);
         }

@@ -34,6 +34,8 @@ std::string sha256(std::string_view in);       // 32 raw bytes
 void sha256_into(const void *data, size_t len, unsigned char *out);
 std::string sha1(std::string_view in);         // 20 raw bytes
 std::string hex(std::string_view raw);
+// The value of a hex digit (either case), -1 for any other character.
+int hexval(char c);
 
 bool iequals(std::string_view a, std::string_view b);
 
