@@ -25,15 +25,15 @@
 #define NGX_HTTP_OIC_AUTH_FLEET_CHECK   60      /* s between key checks */
 #define NGX_HTTP_OIC_AUTH_FLEET_STALE   180     /* s: a key id is forgotten */
 #define NGX_HTTP_OIC_AUTH_FLEET_IDS     8       /* key ids named in the log */
+#define NGX_HTTP_OIC_AUTH_FLEET_LIST                                          \
+    (NGX_HTTP_OIC_AUTH_FLEET_IDS * (OIC_FLEET_KEY_ID_LEN + 2) + 32)
 
 
 typedef struct {
     ngx_http_oic_auth_fleet_conf_t  *conf;
     ngx_event_t                      check;
     ngx_connection_t                 dummy;     /* check.data */
-    u_char                           others[NGX_HTTP_OIC_AUTH_FLEET_IDS
-                                            * (OIC_FLEET_KEY_ID_LEN + 2)
-                                            + 32];
+    u_char                           others[NGX_HTTP_OIC_AUTH_FLEET_LIST];
     unsigned                         checked:1;
     unsigned                         check_failed:1;
 } ngx_http_oic_auth_fleet_worker_t;
@@ -455,8 +455,9 @@ ngx_http_oic_auth_fleet_is_id(redisReply *r)
 static void
 ngx_http_oic_auth_fleet_members(void *data, redisReply *r)
 {
-    u_char                            *p, *last, *ids[NGX_OIC_REDIS_MAX_ELEMENTS];
-    u_char                             list[sizeof(ngx_http_oic_auth_fleet_worker.others)];
+    u_char                            *p, *last;
+    u_char                            *ids[NGX_OIC_REDIS_MAX_ELEMENTS];
+    u_char                             list[NGX_HTTP_OIC_AUTH_FLEET_LIST];
     size_t                             n, i, k;
     ngx_http_oic_auth_fleet_conf_t    *fc;
     ngx_http_oic_auth_fleet_worker_t  *fw = &ngx_http_oic_auth_fleet_worker;
@@ -543,7 +544,8 @@ ngx_http_oic_auth_fleet_members(void *data, redisReply *r)
 static void
 ngx_http_oic_auth_fleet_check(ngx_event_t *ev)
 {
-    u_char                             now[NGX_TIME_T_LEN], old[NGX_TIME_T_LEN + 1];
+    u_char                             now[NGX_TIME_T_LEN];
+    u_char                             old[NGX_TIME_T_LEN + 1];
     u_char                             ttl[NGX_INT_T_LEN];
     ngx_str_t                          a[4];
     ngx_http_oic_auth_fleet_conf_t    *fc;

@@ -77,7 +77,7 @@ typedef struct {
     ngx_str_t                   name;       /* as configured, for the log */
     ngx_str_t                   password;   /* empty: no AUTH */
     ngx_int_t                   db;         /* SELECT when > 0 */
-    ngx_msec_t                  timeout;    /* connect, and default per command */
+    ngx_msec_t                  timeout;    /* connect; per command */
 } ngx_oic_redis_conf_t;
 
 
