@@ -82,7 +82,7 @@ DEB_PKGS := build-essential nginx nginx-dev libcurl4-openssl-dev libjansson-dev 
             libcmocka-dev libssl-dev openssl nodejs curl perl \
             libtest-base-perl libtext-diff-perl libtest-longstring-perl \
             liblist-moreutils-perl libhttp-message-perl nghttp2-client \
-            debhelper dpkg-dev
+            debhelper dpkg-dev libhiredis-dev redis-server
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -112,6 +112,7 @@ integration: $(MODULE) certs
 	NGINX_BIN=$(NGINX_BIN) bash t/http2.sh
 	NGINX_BIN=$(NGINX_BIN) bash t/limit-reload.sh
 	NGINX_BIN=$(NGINX_BIN) bash t/worker-death.sh
+	NGINX_BIN=$(NGINX_BIN) bash t/fleet-reload.sh
 	bash t/deb.sh
 	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
 	  prove $(PROVE_INC) -r t/*.t t/selftest/*.t

@@ -71,9 +71,23 @@ static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_lifetime_bounds = {
 static ngx_command_t  ngx_http_oic_auth_commands[] = {
 
     { ngx_string("oic_auth_cache_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_oic_auth_cache_zone,
       0,
+      0,
+      NULL },
+
+    { ngx_string("oic_auth_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_oic_auth_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("oic_auth_redis_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_oic_auth_redis_key_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -302,8 +316,8 @@ static ngx_http_module_t  ngx_http_oic_auth_module_ctx = {
     ngx_http_oic_auth_add_variables,       /* preconfiguration */
     ngx_http_oic_auth_init,                /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_oic_auth_create_main_conf,    /* create main configuration */
+    ngx_http_oic_auth_init_main_conf,      /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -574,6 +588,10 @@ ngx_http_oic_auth_init_process(ngx_cycle_t *cycle)
     ngx_http_oic_auth_jwks_init();
     ngx_oic_jwt_cache_init();
 
+    if (ngx_http_oic_auth_fleet_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_oic_http_init_process(cycle);
 }
 
@@ -583,5 +601,6 @@ ngx_http_oic_auth_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_oic_auth_jwks_exit();
     ngx_oic_jwt_cache_exit();
+    ngx_http_oic_auth_fleet_exit_process(cycle);
     ngx_oic_http_exit_process(cycle);
 }

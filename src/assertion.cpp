@@ -17,17 +17,12 @@ struct oic_signer_s {
 };
 
 namespace oic {
+
 namespace {
-
-constexpr size_t kMaxPemFile = 64 * 1024;
-constexpr size_t kMaxSecret = 4096;
-
 struct FileDel { void operator()(FILE *f) const { fclose(f); } };
-struct BioDel { void operator()(BIO *b) const { BIO_free(b); } };
-struct X509Del { void operator()(X509 *x) const { X509_free(x); } };
-struct MdCtxDel { void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); } };
+}  // namespace
 
-// Read at most max bytes of a file; false + err (with strerror) on failure or when larger.
+// Declared in jwt_internal.hpp.
 bool read_file(const char *what, const char *path, size_t max, std::string *out, char *err, size_t errlen) {
     std::unique_ptr<FILE, FileDel> f(fopen(path, "rb"));
     if (!f) {
@@ -48,6 +43,15 @@ bool read_file(const char *what, const char *path, size_t max, std::string *out,
     out->resize(n);
     return true;
 }
+
+namespace {
+
+constexpr size_t kMaxPemFile = 64 * 1024;
+constexpr size_t kMaxSecret = 4096;
+
+struct BioDel { void operator()(BIO *b) const { BIO_free(b); } };
+struct X509Del { void operator()(X509 *x) const { X509_free(x); } };
+struct MdCtxDel { void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); } };
 
 // Passphrase callback that refuses, and records that a passphrase was wanted.
 int refuse_passphrase(char *, int, int, void *asked) {

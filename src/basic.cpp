@@ -120,6 +120,24 @@ oic_basic_rc_t parse_basic(std::string_view hdr, oic_basic_creds_t *out) {
 
 }  // namespace
 
+// Declared in util.hpp: oic_mac_key's HMAC, with its failure reported.
+bool oic::mac_into(oic_mac_t *m, const char *tag, const oic_str_t *fields, size_t n,
+                   unsigned char out[OIC_KEY_LEN]) {
+    try {
+        std::string buf;
+        unsigned char inner[OIC_KEY_LEN];
+        unsigned int len;
+        return m && key_input(tag, fields, n, &buf) && EVP_MD_CTX_copy_ex(m->scratch, m->inner) == 1 &&
+               EVP_DigestUpdate(m->scratch, buf.data(), buf.size()) == 1 &&
+               EVP_DigestFinal_ex(m->scratch, inner, &len) == 1 &&
+               EVP_MD_CTX_copy_ex(m->scratch, m->outer) == 1 &&
+               EVP_DigestUpdate(m->scratch, inner, sizeof(inner)) == 1 &&
+               EVP_DigestFinal_ex(m->scratch, out, &len) == 1;
+    } catch (...) {
+        return false;
+    }
+}
+
 extern "C" {
 
 void oic_free(void *p) { std::free(p); }
@@ -231,20 +249,7 @@ void oic_mac_free(oic_mac_t *m) { delete m; }
 
 void oic_mac_key(oic_mac_t *m, const char *tag, const oic_str_t *fields, size_t n,
                  unsigned char out[OIC_KEY_LEN]) {
-    try {
-        std::string buf;
-        unsigned char inner[OIC_KEY_LEN];
-        unsigned int len;
-        if (!m || !key_input(tag, fields, n, &buf) || EVP_MD_CTX_copy_ex(m->scratch, m->inner) != 1 ||
-            EVP_DigestUpdate(m->scratch, buf.data(), buf.size()) != 1 ||
-            EVP_DigestFinal_ex(m->scratch, inner, &len) != 1 || EVP_MD_CTX_copy_ex(m->scratch, m->outer) != 1 ||
-            EVP_DigestUpdate(m->scratch, inner, sizeof(inner)) != 1 ||
-            EVP_DigestFinal_ex(m->scratch, out, &len) != 1) {
-            unmatchable_key(out);
-        }
-    } catch (...) {
-        unmatchable_key(out);
-    }
+    if (!oic::mac_into(m, tag, fields, n, out)) unmatchable_key(out);
 }
 
 void oic_sha256(const void *data, size_t len, unsigned char out[OIC_KEY_LEN]) {

@@ -25,6 +25,10 @@ using Pkey = std::unique_ptr<EVP_PKEY, PkeyDel>;
 // snprintf into err (NULL or errlen 0 allowed). Always NUL-terminates.
 void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+// Read at most max bytes of a file; false + err (with strerror) on failure
+// or when larger (assertion.cpp).
+bool read_file(const char *what, const char *path, size_t max, std::string *out, char *err, size_t errlen);
+
 // Parse a JSON object: duplicate names, trailing garbage and depth > 2048 are errors.
 // On failure returns null and puts a short reason (no input text) in why.
 Json parse_object(std::string_view text, std::string *why);

@@ -20,6 +20,9 @@
  *   ngx_http_oic_auth_var.c        $oic_auth_* variables
  *   ngx_http_oic_auth_limit.c      limits applied after authentication:
  *                                  zones, directives, the check, the delay
+ *   ngx_http_oic_auth_fleet.c      fleet mode: oic_auth_redis, the key
+ *                                  file, fleet zones, this worker's Redis
+ *                                  client, the key check
  */
 #ifndef NGX_HTTP_OIC_AUTH_H
 #define NGX_HTTP_OIC_AUTH_H
@@ -30,7 +33,9 @@
 
 #include "oic_auth.h"
 #include "oic_auth_jwt.h"
+#include "oic_fleet.h"
 #include "ngx_oic_http.h"
+#include "ngx_oic_redis.h"
 #include "ngx_oic_cache.h"
 #include "ngx_oic_jwt_cache.h"
 
@@ -50,6 +55,11 @@
 #define NGX_HTTP_OIC_AUTH_JWKS_RETRY      60    /* s after a failed refresh */
 #define NGX_HTTP_OIC_AUTH_JWKS_KEEP       (30 * 86400)
 #define NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY 5     /* s: no keys at all */
+
+#define NGX_HTTP_OIC_AUTH_FLEET_PREFIX_MAX 64   /* oic_auth_redis prefix= */
+/* a Redis key name: the prefix, 64 hex digits, a NUL */
+#define NGX_HTTP_OIC_AUTH_FLEET_NAME_MAX                                      \
+    (NGX_HTTP_OIC_AUTH_FLEET_PREFIX_MAX + OIC_FLEET_NAME_HASH_LEN + 1)
 
 
 typedef struct {
@@ -96,6 +106,29 @@ typedef struct {
     /* limits after authentication (ngx_http_oic_auth_limit.c) */
     ngx_array_t                *limits;             /* NULL: none */
 } ngx_http_oic_auth_loc_conf_t;
+
+
+/*
+ * Fleet mode (ngx_http_oic_auth_fleet.c). Every Redis key the module uses
+ * is prefix + 64 hex digits (ngx_http_oic_auth_fleet_name); every value
+ * holding a token, a secret or a user name is sealed with oic_fleet_seal
+ * under its key name (include/oic_fleet.h).
+ */
+typedef struct {
+    ngx_oic_redis_conf_t        redis;      /* redis.naddrs 0: no Redis */
+    ngx_str_t                   prefix;     /* of every key name */
+    ngx_str_t                   key_file;
+    oic_fleet_t                *fleet;      /* keys from the key file */
+    char                        key_id[OIC_FLEET_KEY_ID_LEN + 1];
+    ngx_array_t                *zones;      /* of ngx_shm_zone_t *: fleet */
+    ngx_str_t                   ids_name;   /* the key check's set */
+} ngx_http_oic_auth_fleet_conf_t;
+
+
+/* The http level. */
+typedef struct {
+    ngx_http_oic_auth_fleet_conf_t  fleet;
+} ngx_http_oic_auth_main_conf_t;
 
 
 typedef enum {
@@ -190,6 +223,8 @@ extern ngx_module_t  ngx_http_oic_auth_module;
 
 
 /* ngx_http_oic_auth_conf.c */
+void *ngx_http_oic_auth_create_main_conf(ngx_conf_t *cf);
+char *ngx_http_oic_auth_init_main_conf(ngx_conf_t *cf, void *conf);
 void *ngx_http_oic_auth_create_loc_conf(ngx_conf_t *cf);
 char *ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -295,6 +330,41 @@ ngx_int_t ngx_http_oic_auth_limit_check(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
 ngx_int_t ngx_http_oic_auth_limit_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+/* ngx_http_oic_auth_fleet.c: configuration */
+void ngx_http_oic_auth_fleet_create_conf(ngx_http_oic_auth_fleet_conf_t *fc);
+char *ngx_http_oic_auth_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_redis_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_oic_auth_fleet_zone_add(ngx_conf_t *cf,
+    ngx_shm_zone_t *zone);
+char *ngx_http_oic_auth_fleet_init_conf(ngx_conf_t *cf,
+    ngx_http_oic_auth_fleet_conf_t *fc);
+ngx_int_t ngx_http_oic_auth_fleet_init_process(ngx_cycle_t *cycle);
+void ngx_http_oic_auth_fleet_exit_process(ngx_cycle_t *cycle);
+
+/*
+ * ngx_http_oic_auth_fleet.c: for the token flow, in a worker.
+ *
+ * ngx_http_oic_auth_fleet(): this worker's fleet configuration, NULL
+ * without oic_auth_redis (or in a helper process). Its ->fleet seals and
+ * opens values (oic_fleet_seal/oic_fleet_open, with the key name as name);
+ * commands go through ngx_oic_redis_send (src/ngx_oic_redis.h).
+ *
+ * ngx_http_oic_auth_fleet_zone(): whether a cache zone was declared
+ * "fleet" (0 for NULL, a local zone, or no fleet).
+ *
+ * ngx_http_oic_auth_fleet_name(): the Redis key name of (tag, fields):
+ * prefix + HMAC(fleet name key; tag, fields) in hex, written into buf
+ * (NGX_HTTP_OIC_AUTH_FLEET_NAME_MAX bytes, NUL-terminated), *name pointing
+ * at it; NGX_ERROR without a fleet or when hashing failed (no name, never
+ * a shared fallback). Use a tag per kind of entry ("token", "lock", ...)
+ * and the same fields as the local zone's key.
+ */
+ngx_http_oic_auth_fleet_conf_t *ngx_http_oic_auth_fleet(void);
+ngx_uint_t ngx_http_oic_auth_fleet_zone(ngx_shm_zone_t *zone);
+ngx_int_t ngx_http_oic_auth_fleet_name(const char *tag, oic_str_t *fields,
+    ngx_uint_t n, u_char *buf, ngx_str_t *name);
 
 
 /* A copy of src in the pool, NUL-terminated too: the core takes C strings. */

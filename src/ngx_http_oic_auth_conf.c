@@ -25,6 +25,31 @@ static ngx_conf_enum_t  ngx_http_oic_auth_modes[] = {
 
 
 void *
+ngx_http_oic_auth_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_oic_auth_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_oic_auth_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    ngx_http_oic_auth_fleet_create_conf(&mcf->fleet);
+
+    return mcf;
+}
+
+
+char *
+ngx_http_oic_auth_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_oic_auth_main_conf_t *mcf = conf;
+
+    return ngx_http_oic_auth_fleet_init_conf(cf, &mcf->fleet);
+}
+
+
+void *
 ngx_http_oic_auth_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_oic_auth_loc_conf_t  *conf;
@@ -708,6 +733,19 @@ ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     shm_zone->init = ngx_oic_cache_init_zone;
     shm_zone->data = cache;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strcmp(value[2].data, "fleet") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\", it must be "
+                               "\"fleet\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_oic_auth_fleet_zone_add(cf, shm_zone) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     return NGX_CONF_OK;
 }

@@ -72,14 +72,14 @@ std::optional<std::string> decode(std::string_view in, bool url) {
     return out;
 }
 
+}  // namespace
+
 int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
-
-}  // namespace
 
 std::string b64_encode(std::string_view in) { return encode(in, kB64, true); }
 std::string b64url_encode(std::string_view in) { return encode(in, kB64Url, false); }

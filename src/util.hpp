@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "oic_auth.h"
+
 struct evp_md_st;  // OpenSSL's EVP_MD
 
 namespace oic {
@@ -32,11 +34,19 @@ std::string sha256(std::string_view in);       // 32 raw bytes
 void sha256_into(const void *data, size_t len, unsigned char *out);
 std::string sha1(std::string_view in);         // 20 raw bytes
 std::string hex(std::string_view raw);
+// The value of a hex digit (either case), -1 for any other character.
+int hexval(char c);
 
 bool iequals(std::string_view a, std::string_view b);
 
 // RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_b64token(std::string_view t);
+
+// oic_mac_key's HMAC-SHA256 over (tag, fields) into out[32]; false on
+// failure (m NULL, a bad field list, OpenSSL), where oic_mac_key gives an
+// unmatchable key instead (basic.cpp).
+bool mac_into(oic_mac_t *m, const char *tag, const oic_str_t *fields, size_t n,
+              unsigned char out[OIC_KEY_LEN]);
 
 // Copy s into a malloc'd NUL-terminated buffer (nullptr on failure).
 char *dup_c(std::string_view s);
