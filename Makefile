@@ -146,3 +146,61 @@ asan: certs
 	@if ls $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.* >/dev/null 2>&1; then \
 	  echo "sanitizer reports:"; cat $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.* 2>/dev/null; exit 1; fi
 	@echo "no sanitizer reports"
+
+# ---- fuzzing: libFuzzer targets of the core's C API (clang, ASan + UBSan) ----
+#   make fuzz                  each target for FUZZ_SECONDS, fails on any finding
+#   make fuzz FUZZ_TARGETS=jwt FUZZ_SECONDS=600
+#   make fuzz-seeds            regenerate fuzz/fuzz_keys.h and the signed seeds
+# New inputs go to build/fuzz/corpus/<target> (the seeds in fuzz/corpus stay
+# as they are); a finding is saved in build/fuzz/artifacts/<target>/.
+FUZZ_CC      ?= clang
+FUZZ_CXX     ?= clang++
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= basic bearer jwt jwks token
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS    := $(patsubst src/%.cpp,$(FUZZ_DIR)/core/%.o,$(CORE_SRCS))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+# longest input tried: past each parser's own size limit, not much further
+FUZZ_MAXLEN_basic  := 6000
+FUZZ_MAXLEN_bearer := 512
+FUZZ_MAXLEN_jwt    := 17000
+FUZZ_MAXLEN_jwks   := 16384
+FUZZ_MAXLEN_token  := 8192
+FUZZ_PLAN    := $(foreach t,$(FUZZ_TARGETS),$(t):$(or $(FUZZ_MAXLEN_$(t)),4096))
+
+.PHONY: fuzz fuzz-build fuzz-seeds
+
+$(FUZZ_DIR)/core/%.o: src/%.cpp $(wildcard src/*.hpp) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) -std=c++17 $(FUZZ_FLAGS) $(WARN) -Iinclude -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/fuzz_keys.h $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -Iinclude -Ifuzz -c $< -o $@.o
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $@.o $(FUZZ_OBJS) -o $@ -lcrypto -ljansson
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for p in $(FUZZ_PLAN); do t=$${p%%:*}; \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  dict=; [ -f fuzz/dict/$$t.dict ] && dict=-dict=fuzz/dict/$$t.dict; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s (log: $(FUZZ_DIR)/fuzz_$$t.log)"; \
+	  if ! $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	      -rss_limit_mb=2048 -max_len=$${p#*:} \
+	      -print_final_stats=1 $$dict \
+	      -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
+	      $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t >$(FUZZ_DIR)/fuzz_$$t.log 2>&1; then \
+	    tail -n 60 $(FUZZ_DIR)/fuzz_$$t.log; \
+	    echo "fuzz_$$t: FINDING, input saved in $(FUZZ_DIR)/artifacts/$$t/"; exit 1; \
+	  fi; \
+	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(FUZZ_DIR)/fuzz_$$t.log | tr '\n' ' '; \
+	  echo "corpus: $$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) new + $$(ls fuzz/corpus/$$t | wc -l) seeds"; \
+	done; echo "fuzz: no findings"
+
+fuzz-seeds: fuzz/gen_seeds.c t/unit/jwt_fixture.h
+	@mkdir -p $(FUZZ_DIR)
+	$(CC) $(CFLAGS) -It/unit fuzz/gen_seeds.c -o $(FUZZ_DIR)/gen_seeds -lcrypto -ljansson
+	rm -rf fuzz/corpus && $(FUZZ_DIR)/gen_seeds fuzz
