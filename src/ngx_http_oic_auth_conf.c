@@ -12,6 +12,7 @@ static char *ngx_http_oic_auth_merge_bearer(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
 static char *ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
+static void ngx_http_oic_auth_signer_free(void *data);
 
 
 static ngx_conf_enum_t  ngx_http_oic_auth_modes[] = {
@@ -296,7 +297,8 @@ static char *
 ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf)
 {
-    char  *secret, err[256];
+    char                *secret, err[256];
+    ngx_pool_cleanup_t  *cln;
 
     static ngx_str_t  user_claims[] = {
         ngx_string("upn"), ngx_string("preferred_username"),
@@ -399,6 +401,15 @@ ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
                                    &conf->assertion_key, err);
                 return NGX_CONF_ERROR;
             }
+
+            cln = ngx_pool_cleanup_add(cf->pool, 0);
+            if (cln == NULL) {
+                oic_signer_free(conf->signer);
+                return NGX_CONF_ERROR;
+            }
+
+            cln->handler = ngx_http_oic_auth_signer_free;
+            cln->data = conf->signer;
         }
     }
 
@@ -437,6 +448,13 @@ ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
     }
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_oic_auth_signer_free(void *data)
+{
+    oic_signer_free(data);
 }
 
 
