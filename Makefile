@@ -105,13 +105,13 @@ $(CERTS)/ca.pem: t/mock/gen-certs.sh
 # Our Test::Nginx-compatible runner (t/lib) unless the real Test::Nginx is installed.
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo "-I t/lib")
 
+# $(call run_integration,nginx binary,module): the scripts, then the .t files
+run_integration = set -e; export NGINX_BIN=$(1) TEST_NGINX_BINARY=$(1) TEST_NGINX_MODULE=$(2); \
+	bash t/conf-examples.sh; bash t/reload.sh; bash t/http2.sh; bash t/worker-death.sh; \
+	prove $(PROVE_INC) -r t/*.t
+
 integration: $(MODULE) certs
-	NGINX_BIN=$(NGINX_BIN) bash t/conf-examples.sh
-	NGINX_BIN=$(NGINX_BIN) bash t/reload.sh
-	NGINX_BIN=$(NGINX_BIN) bash t/http2.sh
-	NGINX_BIN=$(NGINX_BIN) bash t/worker-death.sh
-	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
-	  prove $(PROVE_INC) -r t/*.t
+	$(call run_integration,$(NGINX_BIN),$(MODULE))
 
 test: deps
 	$(MAKE) unit
@@ -128,24 +128,97 @@ stop:
 
 .SECONDARY:
 
-# ---- sanitizers: nginx and the module built with ASan + UBSan from an upstream tree ----
-#   make asan NGINX_SRC=/path/to/nginx-1.22.1
-ASAN_DIR := $(BUILD)/asan
-asan: certs
-	@test -n "$(NGINX_SRC)" || { echo "usage: make asan NGINX_SRC=/path/to/nginx-x.y.z"; exit 1; }
-	rm -f $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.*
-	cd $(NGINX_SRC) && ./configure --with-compat --with-debug --with-http_ssl_module --with-threads \
-	  --builddir=$(ASAN_DIR) --add-dynamic-module=$(TOP) \
-	  --with-cc-opt='-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g' \
-	  --with-ld-opt='-fsanitize=address,undefined' > $(BUILD)/asan-configure.log
-	$(MAKE) -C $(NGINX_SRC) -f $(ASAN_DIR)/Makefile
-	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(ASAN_DIR)/asan \
-	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_DIR)/ubsan \
-	TEST_NGINX_BINARY=$(ASAN_DIR)/nginx TEST_NGINX_MODULE=$(ASAN_DIR)/ngx_http_oic_auth_module.so \
-	  prove $(PROVE_INC) t/*.t
-	@if ls $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.* >/dev/null 2>&1; then \
-	  echo "sanitizer reports:"; cat $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.* 2>/dev/null; exit 1; fi
-	@echo "no sanitizer reports"
+# ---- sanitizers: ASan + UBSan (clang), for the unit tests and for an nginx ----
+# ---- built from the upstream tree, with every report collected ----
+#   make unit-san      the unit tests under ASan + UBSan, leak detection on
+#   make asan          unit-san, then the integration suite (t/*.sh, t/*.t)
+#                      against build/san/nginx + its module; fails on any report
+#   make asan NGINX_SRC=/path/to/nginx-x.y.z   use that tree instead of Debian's
+# clang, not gcc: gcc 12's UBSan ignores log_path and writes to nginx's stderr
+# (the error.log of whichever test runs); clang's runtime writes every ASan and
+# UBSan report of every process (master, workers, nginx -t, the t/*.sh nginxes)
+# to build/san/reports/san.<pid>, and any such file fails the run. nginx keeps
+# going after a UBSan report (so that one run shows them all); t/ubsan.supp
+# lists the reports of nginx's own code that are not the module's doing. The
+# unit tests stop at the first report (-fno-sanitize-recover=all).
+SAN_CC      ?= clang-14
+# Debian 12: clang 14, its libFuzzer and sanitizer runtimes (libclang-rt-14-dev),
+# llvm-symbolizer for the reports' stacks (llvm-14), valgrind (make valgrind)
+SAN_DEB_PKGS := clang-14 libclang-rt-14-dev llvm-14 valgrind
+DEB_PKGS    += $(SAN_DEB_PKGS)
+export ASAN_SYMBOLIZER_PATH ?= /usr/lib/llvm-14/bin/llvm-symbolizer
+SAN_DIR     := $(BUILD)/san
+SAN_REPORTS := $(SAN_DIR)/reports
+SAN_NGX_FLAGS := -fsanitize=address,undefined -fsanitize-address-use-odr-indicator \
+                 -fno-omit-frame-pointer -O1 -g
+SAN_FLAGS   := $(SAN_NGX_FLAGS) -fno-sanitize-recover=all
+SAN_OPTS    := ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(SAN_REPORTS)/san \
+               UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SAN_REPORTS)/san:suppressions=$(TOP)/t/ubsan.supp
+SAN_NGINX   := $(SAN_DIR)/nginx/objs/nginx
+SAN_MODULE  := $(SAN_DIR)/nginx/objs/ngx_http_oic_auth_module.so
+SAN_UNIT_BINS := $(patsubst t/unit/%.c,$(SAN_DIR)/unit/%,$(UNIT_SRCS))
+SAN_CORE_OBJS := $(patsubst src/%.cpp,$(SAN_DIR)/core/%.o,$(CORE_SRCS))
+# the upstream nginx release Debian's nginx is built from: its source package
+# (a deb-src entry of its own under /etc/apt/sources.list.d/ when there is none)
+UPSTREAM_SRC  := $(BUILD)/src/nginx
+DEB_SRC_LIST  := /etc/apt/sources.list.d/oic-auth-deb-src.sources
+
+.PHONY: unit-san asan nginx-src san-nginx
+
+$(SAN_DIR)/core/%.o: src/%.cpp $(wildcard src/*.hpp) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -std=c++17 $(SAN_FLAGS) $(WARN) -Iinclude -c $< -o $@
+
+$(SAN_DIR)/unit/%: t/unit/%.c $(SAN_CORE_OBJS) $(wildcard t/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_FLAGS) $(WARN) -Iinclude -It/unit $< $(SAN_CORE_OBJS) -o $@ -lcmocka $(LIBS)
+
+unit-san: $(SAN_UNIT_BINS)
+	@set -e; for t in $(SAN_UNIT_BINS); do echo "== $$t"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t; \
+	done
+
+$(UPSTREAM_SRC)/configure:
+	@SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	if [ -z "$$(apt-cache showsrc nginx 2>/dev/null)" ]; then \
+	  echo "adding a deb-src entry: $(DEB_SRC_LIST)"; \
+	  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+	    | $$SUDO tee $(DEB_SRC_LIST) >/dev/null && $$SUDO apt-get update -qq; \
+	fi
+	rm -rf $(BUILD)/src && mkdir -p $(BUILD)/src
+	cd $(BUILD)/src && apt-get source --download-only -qq nginx 2>&1 | grep -v unsandboxed || true
+	cd $(BUILD)/src && tar xzf nginx_*.orig.tar.gz && mv nginx-[0-9]* nginx
+	@test -x $@
+
+nginx-src: $(UPSTREAM_SRC)/configure
+
+SAN_NGX_SRC := $(if $(NGINX_SRC),$(NGINX_SRC),$(UPSTREAM_SRC))
+
+# nginx compiles the module's .cpp files with $(CC) $(CFLAGS): clang 14 needs
+# -std=c++17 for those (gcc 12 has it by default), and C files refuse it, so
+# CC is a two-line wrapper.
+$(SAN_DIR)/nginx/.configured: config src Makefile $(if $(NGINX_SRC),,$(UPSTREAM_SRC)/configure)
+	rm -rf $(SAN_DIR)/nginx && mkdir -p $(SAN_DIR) && cp -r $(SAN_NGX_SRC) $(SAN_DIR)/nginx
+	printf '#!/bin/sh\ncase " $$* " in *.cpp\ *) exec $(SAN_CC) -std=c++17 "$$@";; esac\nexec $(SAN_CC) "$$@"\n' >$(SAN_DIR)/cc
+	chmod +x $(SAN_DIR)/cc
+	cd $(SAN_DIR)/nginx && ./configure --with-cc=$(SAN_DIR)/cc --with-compat --with-debug \
+	  --with-http_ssl_module --with-http_v2_module --with-threads \
+	  --add-dynamic-module=$(TOP) \
+	  --with-cc-opt='$(SAN_NGX_FLAGS)' --with-ld-opt='$(filter -fsanitize%,$(SAN_NGX_FLAGS))' > configure.log
+	touch $@
+
+$(SAN_NGINX) $(SAN_MODULE): $(SAN_DIR)/nginx/.configured $(MODULE_SRCS)
+	$(MAKE) -C $(SAN_DIR)/nginx -f objs/Makefile binary modules
+
+san-nginx: $(SAN_NGINX) $(SAN_MODULE)
+
+asan: unit-san san-nginx certs
+	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	export $(SAN_OPTS) TEST_NGINX_ERROR_LOG=$(SAN_DIR)/error.log; rm -f $(SAN_DIR)/error.log; \
+	  ( $(call run_integration,$(SAN_NGINX),$(SAN_MODULE)) ); rc=$$?; \
+	  if ls $(SAN_REPORTS)/san.* >/dev/null 2>&1; then \
+	    echo "sanitizer reports ($(SAN_REPORTS)):"; cat $(SAN_REPORTS)/san.*; exit 1; fi; \
+	  echo "no sanitizer reports"; exit $$rc
 
 # ---- fuzzing: libFuzzer targets of the core's C API (clang, ASan + UBSan) ----
 #   make fuzz                  each target for FUZZ_SECONDS, fails on any finding
@@ -153,8 +226,8 @@ asan: certs
 #   make fuzz-seeds            regenerate fuzz/fuzz_keys.h and the signed seeds
 # New inputs go to build/fuzz/corpus/<target> (the seeds in fuzz/corpus stay
 # as they are); a finding is saved in build/fuzz/artifacts/<target>/.
-FUZZ_CC      ?= clang
-FUZZ_CXX     ?= clang++
+FUZZ_CC      ?= clang-14
+FUZZ_CXX     ?= clang++-14
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= basic bearer jwt jwks token
 FUZZ_DIR     := $(BUILD)/fuzz
@@ -204,3 +277,13 @@ fuzz-seeds: fuzz/gen_seeds.c t/unit/jwt_fixture.h
 	@mkdir -p $(FUZZ_DIR)
 	$(CC) $(CFLAGS) -It/unit fuzz/gen_seeds.c -o $(FUZZ_DIR)/gen_seeds -lcrypto -ljansson
 	rm -rf fuzz/corpus && $(FUZZ_DIR)/gen_seeds fuzz
+
+# ---- valgrind: nginx + the module under memcheck across reloads ----
+#   make valgrind   t/valgrind.sh: master + 2 workers, the three modes, three
+#                   reloads; fails on invalid accesses and definite leaks
+#                   (valgrind.suppress: nginx's own, see the comments there)
+# The .t files can run under valgrind too (slow): TEST_NGINX_USE_VALGRIND=1
+#   prove -I t/lib t/basic.t   (as with OpenResty's Test::Nginx)
+.PHONY: valgrind
+valgrind: $(MODULE) certs
+	NGINX_BIN=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) bash t/valgrind.sh
