@@ -163,7 +163,7 @@ SAN_CORE_OBJS := $(patsubst src/%.cpp,$(SAN_DIR)/core/%.o,$(CORE_SRCS))
 UPSTREAM_SRC  := $(BUILD)/src/nginx
 DEB_SRC_LIST  := /etc/apt/sources.list.d/oic-auth-deb-src.sources
 
-.PHONY: unit-san asan nginx-src san-nginx
+.PHONY: unit-san unit-san-build asan nginx-src san-nginx
 
 $(SAN_DIR)/core/%.o: src/%.cpp $(wildcard src/*.hpp) $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
@@ -172,6 +172,8 @@ $(SAN_DIR)/core/%.o: src/%.cpp $(wildcard src/*.hpp) $(wildcard include/*.h)
 $(SAN_DIR)/unit/%: t/unit/%.c $(SAN_CORE_OBJS) $(wildcard t/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_FLAGS) $(WARN) -Iinclude -It/unit $< $(SAN_CORE_OBJS) -o $@ -lcmocka $(LIBS)
+
+unit-san-build: $(SAN_UNIT_BINS)
 
 unit-san: $(SAN_UNIT_BINS)
 	@set -e; for t in $(SAN_UNIT_BINS); do echo "== $$t"; \
@@ -197,7 +199,7 @@ SAN_NGX_SRC := $(if $(NGINX_SRC),$(NGINX_SRC),$(UPSTREAM_SRC))
 # nginx compiles the module's .cpp files with $(CC) $(CFLAGS): clang 14 needs
 # -std=c++17 for those (gcc 12 has it by default), and C files refuse it, so
 # CC is a two-line wrapper.
-$(SAN_DIR)/nginx/.configured: config src Makefile $(if $(NGINX_SRC),,$(UPSTREAM_SRC)/configure)
+$(SAN_DIR)/nginx/.configured: config src $(if $(NGINX_SRC),,$(UPSTREAM_SRC)/configure)
 	rm -rf $(SAN_DIR)/nginx && mkdir -p $(SAN_DIR) && cp -r $(SAN_NGX_SRC) $(SAN_DIR)/nginx
 	printf '#!/bin/sh\ncase " $$* " in *.cpp\ *) exec $(SAN_CC) -std=c++17 "$$@";; esac\nexec $(SAN_CC) "$$@"\n' >$(SAN_DIR)/cc
 	chmod +x $(SAN_DIR)/cc
