@@ -24,11 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-node "$top/t/mock/idp.js" --certs "$top/build/certs" >"$work/ports" 2>"$work/mock.log" &
-mock_pid=$!
-for _ in $(seq 100); do [ -s "$work/ports" ] && break; sleep 0.1; done
-iam=$(sed -E 's/.*"iam":([0-9]+).*/\1/' "$work/ports")
-oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' "$work/ports")
+. "$top/t/mock/start.sh"
+start_mock
 scope='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all'
 tenant=vg-tenant
 secret_of() { node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id===process.argv[2]).secret)' "$top/t/mock/clients.json" "$1"; }

@@ -68,7 +68,6 @@ our $ErrLogWait           = defined $ENV{TEST_NGINX_ERROR_LOG_WAIT}
 our $UseValgrind          = $ENV{TEST_NGINX_USE_VALGRIND};
 our $ValgrindExitOnFirstErr = $ENV{TEST_NGINX_VALGRIND_EXIT_ON_FIRST_ERR};
 our $ValgrindStartTimeout = 60;    # seconds for nginx to start / to quit
-our $NginxChildPid;                # nginx run in the foreground (valgrind)
 
 our $NoLongString;
 our $ConfigPreamble = '';
@@ -697,15 +696,23 @@ sub run_nginx_cmd (;$) {
         push @cmd, '-e', $ErrLogFile;
     }
     return start_valgrind_nginx(@cmd) if $UseValgrind && !$plain;
-    warn "running: @cmd\n" if $Verbose;
+    my $pid = spawn(0, @cmd);
+    waitpid($pid, 0);
+    my $status = $?;
+    return ($status, slurp($StderrFile));
+}
 
+# fork + exec @cmd with stdout to /dev/null and stderr to $StderrFile; in a
+# process group of its own when $own_group. Returns the child's pid.
+sub spawn ($@) {
+    my ($own_group, @cmd) = @_;
+    warn "running: @cmd\n" if $Verbose;
     unlink $StderrFile;
     my $pid = fork();
-    if (!defined $pid) {
-        bail_out("fork() failed: $!");
-    }
+    bail_out("fork() failed: $!") if !defined $pid;
     if ($pid == 0) {
         $InSubprocess = 1;
+        setpgrp if $own_group;
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', $StderrFile;
         open STDIN, '<', '/dev/null';
@@ -713,9 +720,7 @@ sub run_nginx_cmd (;$) {
         print STDERR "exec $cmd[0] failed: $!\n";
         POSIX::_exit(255);
     }
-    waitpid($pid, 0);
-    my $status = $?;
-    return ($status, slurp($StderrFile));
+    return $pid;
 }
 
 sub slurp ($) {
@@ -751,25 +756,10 @@ sub valgrind_options () {
 sub start_valgrind_nginx (@) {
     my @cmd = ('valgrind', '-q', valgrind_options(),
                "--log-file=$LogDir/valgrind.%p.log", @_);
-    warn "running: @cmd\n" if $Verbose;
-    unlink $StderrFile;
-    my $pid = fork();
-    bail_out("fork() failed: $!") if !defined $pid;
-    if ($pid == 0) {
-        $InSubprocess = 1;
-        setpgrp;
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', $StderrFile;
-        open STDIN, '<', '/dev/null';
-        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
-        print STDERR "exec $cmd[0] failed: $!\n";
-        POSIX::_exit(255);
-    }
-    $NginxChildPid = $pid;
+    my $pid = spawn(1, @cmd);
     my $deadline = time + $ValgrindStartTimeout;
     while (time < $deadline) {
         if (waitpid($pid, WNOHANG) == $pid) {
-            undef $NginxChildPid;
             return ($? || 256, slurp($StderrFile));
         }
         my $p = get_pid_from_pidfile('');
