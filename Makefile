@@ -153,6 +153,8 @@ SAN_REPORTS := $(SAN_DIR)/reports
 SAN_NGX_FLAGS := -fsanitize=address,undefined -fsanitize-address-use-odr-indicator \
                  -fno-omit-frame-pointer -O1 -g
 SAN_FLAGS   := $(SAN_NGX_FLAGS) -fno-sanitize-recover=all
+# linking with the C driver: bring UBSan's C++ handlers (function, vptr) in too
+SAN_LDFLAGS := $(filter -fsanitize=%,$(SAN_NGX_FLAGS)) -fsanitize-link-c++-runtime
 # symbolize=0: a worker that runs llvm-symbolizer itself can hang on its pipe;
 # t/san-check.pl symbolizes the reports afterwards
 SAN_OPTS    := ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:symbolize=0:log_path=$(SAN_REPORTS)/san \
@@ -180,7 +182,8 @@ $(SAN_DIR)/core/%.o: src/%.cpp $(wildcard src/*.hpp) $(wildcard include/*.h)
 
 $(SAN_DIR)/unit/%: t/unit/%.c $(SAN_CORE_OBJS) $(wildcard t/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(SAN_CC) $(SAN_FLAGS) $(WARN) -Iinclude -It/unit $< $(SAN_CORE_OBJS) -o $@ -lcmocka $(LIBS)
+	$(SAN_CC) $(SAN_FLAGS) $(WARN) -Iinclude -It/unit -c $< -o $@.o
+	$(SAN_CC) $(SAN_LDFLAGS) -fno-sanitize-recover=all $@.o $(SAN_CORE_OBJS) -o $@ -lcmocka $(LIBS)
 
 unit-san-build: $(SAN_UNIT_BINS)
 
@@ -215,7 +218,7 @@ $(SAN_DIR)/nginx/.configured: config src $(if $(NGINX_SRC),,$(UPSTREAM_SRC)/conf
 	cd $(SAN_DIR)/nginx && ./configure --with-cc=$(SAN_DIR)/cc --with-compat --with-debug \
 	  --with-http_ssl_module --with-http_v2_module $(SAN_NGX_WITHOUT) \
 	  --add-dynamic-module=$(TOP) \
-	  --with-cc-opt='$(SAN_NGX_FLAGS)' --with-ld-opt='$(filter -fsanitize%,$(SAN_NGX_FLAGS))' > configure.log
+	  --with-cc-opt='$(SAN_NGX_FLAGS)' --with-ld-opt='$(SAN_LDFLAGS)' > configure.log
 	touch $@
 
 $(SAN_NGINX) $(SAN_MODULE): $(SAN_DIR)/nginx/.configured $(MODULE_SRCS)
