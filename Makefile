@@ -154,7 +154,7 @@ SAN_NGX_FLAGS := -fsanitize=address,undefined -fsanitize-address-use-odr-indicat
                  -fno-omit-frame-pointer -O1 -g
 SAN_FLAGS   := $(SAN_NGX_FLAGS) -fno-sanitize-recover=all
 # linking with the C driver: bring UBSan's C++ handlers (function, vptr) in too
-SAN_LDFLAGS := $(filter -fsanitize=%,$(SAN_NGX_FLAGS)) -fsanitize-link-c++-runtime
+SAN_LDFLAGS := $(filter -fsanitize=%,$(SAN_NGX_FLAGS)) -fsanitize-link-c++-runtime -lstdc++
 # symbolize=0: a worker that runs llvm-symbolizer itself can hang on its pipe;
 # t/san-check.pl symbolizes the reports afterwards
 SAN_OPTS    := ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:symbolize=0:log_path=$(SAN_REPORTS)/san \
