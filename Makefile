@@ -159,12 +159,12 @@ SAN_LDFLAGS := $(filter -fsanitize=%,$(SAN_NGX_FLAGS)) -fsanitize-link-c++-runti
 # t/san-check.pl symbolizes the reports afterwards
 SAN_OPTS    := ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:symbolize=0:log_path=$(SAN_REPORTS)/san \
                UBSAN_OPTIONS=print_stacktrace=1:symbolize=0:log_path=$(SAN_REPORTS)/san
-# modules no test or conf/ example uses: left out, a faster build for CI
-SAN_NGX_WITHOUT := $(patsubst %,--without-http_%_module,charset gzip ssi userid \
-               access auth_basic mirror autoindex geo split_clients referer \
-               fastcgi uwsgi scgi grpc memcached limit_conn limit_req empty_gif \
-               browser upstream_hash upstream_ip_hash upstream_least_conn \
-               upstream_random) --without-http-cache
+# the built-in modules of Debian's /usr/sbin/nginx (its conf_flags), so that
+# every test's configuration loads
+SAN_NGX_WITH := --with-pcre-jit --with-http_ssl_module --with-http_stub_status_module \
+               --with-http_realip_module --with-http_auth_request_module \
+               --with-http_v2_module --with-http_dav_module --with-http_slice_module \
+               --with-threads
 SAN_NGINX   := $(SAN_DIR)/nginx/objs/nginx
 SAN_MODULE  := $(SAN_DIR)/nginx/objs/ngx_http_oic_auth_module.so
 SAN_UNIT_BINS := $(patsubst t/unit/%.c,$(SAN_DIR)/unit/%,$(UNIT_SRCS))
@@ -216,7 +216,7 @@ $(SAN_DIR)/nginx/.configured: config src $(if $(NGINX_SRC),,$(UPSTREAM_SRC)/conf
 	printf '#!/bin/sh\ncase " $$* " in *.cpp\ *) exec $(SAN_CC) -std=c++17 "$$@";; esac\nexec $(SAN_CC) "$$@"\n' >$(SAN_DIR)/cc
 	chmod +x $(SAN_DIR)/cc
 	cd $(SAN_DIR)/nginx && ./configure --with-cc=$(SAN_DIR)/cc --with-compat --with-debug \
-	  --with-http_ssl_module --with-http_v2_module $(SAN_NGX_WITHOUT) \
+	  $(SAN_NGX_WITH) \
 	  --add-dynamic-module=$(TOP) \
 	  --with-cc-opt='$(SAN_NGX_FLAGS)' --with-ld-opt='$(SAN_LDFLAGS)' > configure.log
 	touch $@
