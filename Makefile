@@ -106,16 +106,15 @@ $(CERTS)/ca.pem: t/mock/gen-certs.sh
 # Our Test::Nginx-compatible runner (t/lib) unless the real Test::Nginx is installed.
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo "-I t/lib")
 
+# $(call run_integration,nginx binary,module): the scripts, then the .t files;
+# all of them run, the status says whether one failed
+run_integration = export NGINX_BIN=$(1) TEST_NGINX_BINARY=$(1) TEST_NGINX_MODULE=$(2); rc=0; \
+	for s in conf-examples reload http2 limit-reload worker-death fleet-reload; do bash t/$$s.sh || rc=1; done; \
+	prove $(PROVE_INC) -r t/*.t t/selftest/*.t || rc=1; exit $$rc
+
 integration: $(MODULE) certs
-	NGINX_BIN=$(NGINX_BIN) bash t/conf-examples.sh
-	NGINX_BIN=$(NGINX_BIN) bash t/reload.sh
-	NGINX_BIN=$(NGINX_BIN) bash t/http2.sh
-	NGINX_BIN=$(NGINX_BIN) bash t/limit-reload.sh
-	NGINX_BIN=$(NGINX_BIN) bash t/worker-death.sh
-	NGINX_BIN=$(NGINX_BIN) bash t/fleet-reload.sh
-	bash t/deb.sh
-	TEST_NGINX_BINARY=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) \
-	  prove $(PROVE_INC) -r t/*.t t/selftest/*.t
+	rc=0; bash t/deb.sh || rc=1; \
+	( $(call run_integration,$(NGINX_BIN),$(MODULE)) ) || rc=1; exit $$rc
 
 test: deps
 	$(MAKE) unit
@@ -151,21 +150,176 @@ stop:
 
 .SECONDARY:
 
-# ---- sanitizers: nginx and the module built with ASan + UBSan from an upstream tree ----
-#   make asan NGINX_SRC=/path/to/nginx-1.22.1
-ASAN_DIR := $(BUILD)/asan
-asan: certs
-	@test -n "$(NGINX_SRC)" || { echo "usage: make asan NGINX_SRC=/path/to/nginx-x.y.z"; exit 1; }
-	rm -f $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.*
-	cd $(NGINX_SRC) && ./configure --with-compat --with-debug --with-http_ssl_module --with-threads \
-	  --builddir=$(ASAN_DIR) --add-dynamic-module=$(TOP) \
-	  --with-cc-opt='-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g' \
-	  --with-ld-opt='-fsanitize=address,undefined' > $(BUILD)/asan-configure.log
-	$(MAKE) -C $(NGINX_SRC) -f $(ASAN_DIR)/Makefile
-	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(ASAN_DIR)/asan \
-	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_DIR)/ubsan \
-	TEST_NGINX_BINARY=$(ASAN_DIR)/nginx TEST_NGINX_MODULE=$(ASAN_DIR)/ngx_http_oic_auth_module.so \
-	  prove $(PROVE_INC) t/*.t
-	@if ls $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.* >/dev/null 2>&1; then \
-	  echo "sanitizer reports:"; cat $(ASAN_DIR)/asan.* $(ASAN_DIR)/ubsan.* 2>/dev/null; exit 1; fi
-	@echo "no sanitizer reports"
+# ---- sanitizers: ASan + UBSan (clang), for the unit tests and for an nginx ----
+# ---- built from the upstream tree, with every report collected ----
+#   make unit-san      the unit tests under ASan + UBSan, leak detection on
+#   make asan          unit-san, then the integration suite (t/*.sh, t/*.t)
+#                      against build/san/nginx + its module; fails on any report
+#   make asan NGINX_SRC=/path/to/nginx-x.y.z   use that tree instead of Debian's
+# clang, not gcc: gcc 12's UBSan ignores log_path and writes to nginx's stderr
+# (the error.log of whichever test runs); clang's runtime writes every ASan and
+# UBSan report of every process (master, workers, nginx -t, the t/*.sh nginxes)
+# to build/san/reports/san.<pid>; t/san-check.pl fails the run on any report
+# but those t/sanitizer.supp lists as nginx's own. nginx keeps going after a
+# UBSan report (so that one run shows them all). The unit tests stop at the
+# first report (-fno-sanitize-recover=all).
+SAN_CC      ?= clang-14
+# Debian 12: clang 14, its libFuzzer and sanitizer runtimes (libclang-rt-14-dev),
+# llvm-symbolizer for the reports' stacks (llvm-14), valgrind (make valgrind)
+SAN_DEB_PKGS := clang-14 libclang-rt-14-dev llvm-14 valgrind
+DEB_PKGS    += $(SAN_DEB_PKGS)
+export ASAN_SYMBOLIZER_PATH ?= /usr/lib/llvm-14/bin/llvm-symbolizer
+SAN_DIR     := $(BUILD)/san
+SAN_REPORTS := $(SAN_DIR)/reports
+SAN_NGX_FLAGS := -fsanitize=address,undefined -fsanitize-address-use-odr-indicator \
+                 -fno-omit-frame-pointer -O1 -g
+SAN_FLAGS   := $(SAN_NGX_FLAGS) -fno-sanitize-recover=all
+# linking with the C driver: bring UBSan's C++ handlers (function, vptr) in too
+SAN_LDFLAGS := $(filter -fsanitize=%,$(SAN_NGX_FLAGS)) -fsanitize-link-c++-runtime -lstdc++
+# symbolize=0: a worker that runs llvm-symbolizer itself can hang on its pipe;
+# t/san-check.pl symbolizes the reports afterwards
+SAN_OPTS    := ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:symbolize=0:log_path=$(SAN_REPORTS)/san \
+               UBSAN_OPTIONS=print_stacktrace=1:symbolize=0:log_path=$(SAN_REPORTS)/san
+# the built-in modules of Debian's /usr/sbin/nginx (its conf_flags), so that
+# every test's configuration loads
+SAN_NGX_WITH := --with-pcre-jit --with-http_ssl_module --with-http_stub_status_module \
+               --with-http_realip_module --with-http_auth_request_module \
+               --with-http_v2_module --with-http_dav_module --with-http_slice_module \
+               --with-threads
+SAN_NGINX   := $(SAN_DIR)/nginx/objs/nginx
+SAN_MODULE  := $(SAN_DIR)/nginx/objs/ngx_http_oic_auth_module.so
+SAN_UNIT_BINS := $(patsubst t/unit/%.c,$(SAN_DIR)/unit/%,$(UNIT_SRCS))
+SAN_CORE_OBJS := $(patsubst src/%.cpp,$(SAN_DIR)/core/%.o,$(CORE_SRCS))
+# the upstream nginx release Debian's nginx is built from: its source package
+# (a deb-src entry of its own under /etc/apt/sources.list.d/ when there is none)
+UPSTREAM_SRC  := $(BUILD)/src/nginx
+DEB_SRC_LIST  := /etc/apt/sources.list.d/oic-auth-deb-src.sources
+
+.PHONY: unit-san unit-san-build asan nginx-src san-nginx
+
+$(SAN_DIR)/core/%.o: src/%.cpp $(wildcard src/*.hpp) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -std=c++17 $(SAN_FLAGS) $(WARN) -Iinclude -c $< -o $@
+
+$(SAN_DIR)/unit/%: t/unit/%.c $(SAN_CORE_OBJS) $(wildcard t/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_FLAGS) $(WARN) -Iinclude -It/unit -c $< -o $@.o
+	$(SAN_CC) $(SAN_LDFLAGS) -fno-sanitize-recover=all $@.o $(SAN_CORE_OBJS) -o $@ -lcmocka $(LIBS)
+
+unit-san-build: $(SAN_UNIT_BINS)
+
+unit-san: $(SAN_UNIT_BINS)
+	@set -e; for t in $(SAN_UNIT_BINS); do echo "== $$t"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t; \
+	done
+
+$(UPSTREAM_SRC)/configure:
+	@SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	if [ -z "$$(apt-cache showsrc nginx 2>/dev/null)" ]; then \
+	  echo "adding a deb-src entry: $(DEB_SRC_LIST)"; \
+	  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+	    | $$SUDO tee $(DEB_SRC_LIST) >/dev/null && $$SUDO apt-get update -qq; \
+	fi
+	rm -rf $(BUILD)/src && mkdir -p $(BUILD)/src
+	cd $(BUILD)/src && apt-get source --download-only -qq nginx 2>&1 | grep -v unsandboxed || true
+	cd $(BUILD)/src && tar xzf nginx_*.orig.tar.gz && mv nginx-[0-9]* nginx
+	@test -x $@
+
+nginx-src: $(UPSTREAM_SRC)/configure
+
+SAN_NGX_SRC := $(if $(NGINX_SRC),$(NGINX_SRC),$(UPSTREAM_SRC))
+
+# nginx compiles the module's .cpp files with $(CC) $(CFLAGS): clang 14 needs
+# -std=c++17 for those (gcc 12 has it by default), and C files refuse it, so
+# CC is a two-line wrapper.
+$(SAN_DIR)/nginx/.configured: config src $(if $(NGINX_SRC),,$(UPSTREAM_SRC)/configure)
+	rm -rf $(SAN_DIR)/nginx && mkdir -p $(SAN_DIR) && cp -r $(SAN_NGX_SRC) $(SAN_DIR)/nginx
+	printf '#!/bin/sh\ncase " $$* " in *.cpp\ *) exec $(SAN_CC) -std=c++17 "$$@";; esac\nexec $(SAN_CC) "$$@"\n' >$(SAN_DIR)/cc
+	chmod +x $(SAN_DIR)/cc
+	cd $(SAN_DIR)/nginx && ./configure --with-cc=$(SAN_DIR)/cc --with-compat --with-debug \
+	  $(SAN_NGX_WITH) \
+	  --add-dynamic-module=$(TOP) \
+	  --with-cc-opt='$(SAN_NGX_FLAGS)' --with-ld-opt='$(SAN_LDFLAGS)' > configure.log
+	touch $@
+
+$(SAN_NGINX) $(SAN_MODULE): $(SAN_DIR)/nginx/.configured $(MODULE_SRCS)
+	$(MAKE) -C $(SAN_DIR)/nginx -f objs/Makefile binary modules
+
+san-nginx: $(SAN_NGINX) $(SAN_MODULE)
+
+asan: unit-san san-nginx certs
+	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	@# workers of the t/*.sh nginxes run as nobody: a report they cannot
+	@# write is lost and the worker just exits
+	chmod 1777 $(SAN_REPORTS)
+	export $(SAN_OPTS); \
+	  ( $(call run_integration,$(SAN_NGINX),$(SAN_MODULE)) ); rc=$$?; \
+	  perl t/san-check.pl $(SAN_REPORTS) t/sanitizer.supp || rc=1; exit $$rc
+
+# ---- fuzzing: libFuzzer targets of the core's C API (clang, ASan + UBSan) ----
+#   make fuzz                  each target for FUZZ_SECONDS, fails on any finding
+#   make fuzz FUZZ_TARGETS=jwt FUZZ_SECONDS=600
+#   make fuzz-seeds            regenerate fuzz/fuzz_keys.h and the signed seeds
+# New inputs go to build/fuzz/corpus/<target> (the seeds in fuzz/corpus stay
+# as they are); a finding is saved in build/fuzz/artifacts/<target>/.
+FUZZ_CC      ?= clang-14
+FUZZ_CXX     ?= clang++-14
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= basic bearer jwt jwks token
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS    := $(patsubst src/%.cpp,$(FUZZ_DIR)/core/%.o,$(CORE_SRCS))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+# longest input tried: past each parser's own size limit, not much further
+FUZZ_MAXLEN_basic  := 6000
+FUZZ_MAXLEN_bearer := 512
+FUZZ_MAXLEN_jwt    := 17000
+FUZZ_MAXLEN_jwks   := 16384
+FUZZ_MAXLEN_token  := 8192
+FUZZ_PLAN    := $(foreach t,$(FUZZ_TARGETS),$(t):$(or $(FUZZ_MAXLEN_$(t)),4096))
+
+.PHONY: fuzz fuzz-build fuzz-seeds
+
+$(FUZZ_DIR)/core/%.o: src/%.cpp $(wildcard src/*.hpp) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) -std=c++17 $(FUZZ_FLAGS) $(WARN) -Iinclude -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/fuzz_keys.h $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -Iinclude -Ifuzz -c $< -o $@.o
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $@.o $(FUZZ_OBJS) -o $@ -lcrypto -ljansson
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for p in $(FUZZ_PLAN); do t=$${p%%:*}; \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  dict=; [ -f fuzz/dict/$$t.dict ] && dict=-dict=fuzz/dict/$$t.dict; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s (log: $(FUZZ_DIR)/fuzz_$$t.log)"; \
+	  if ! $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	      -rss_limit_mb=2048 -max_len=$${p#*:} \
+	      -print_final_stats=1 $$dict \
+	      -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
+	      $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t >$(FUZZ_DIR)/fuzz_$$t.log 2>&1; then \
+	    tail -n 60 $(FUZZ_DIR)/fuzz_$$t.log; \
+	    echo "fuzz_$$t: FINDING, input saved in $(FUZZ_DIR)/artifacts/$$t/"; exit 1; \
+	  fi; \
+	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(FUZZ_DIR)/fuzz_$$t.log | tr '\n' ' '; \
+	  echo "corpus: $$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) new + $$(ls fuzz/corpus/$$t | wc -l) seeds"; \
+	done; echo "fuzz: no findings"
+
+fuzz-seeds: fuzz/gen_seeds.c t/unit/jwt_fixture.h
+	@mkdir -p $(FUZZ_DIR)
+	$(CC) $(CFLAGS) -It/unit fuzz/gen_seeds.c -o $(FUZZ_DIR)/gen_seeds -lcrypto -ljansson
+	rm -rf fuzz/corpus && $(FUZZ_DIR)/gen_seeds fuzz
+
+# ---- valgrind: nginx + the module under memcheck across reloads ----
+#   make valgrind   t/valgrind.sh: master + 2 workers, the three modes, three
+#                   reloads; fails on invalid accesses and definite leaks
+#                   (valgrind.suppress: nginx's own, see the comments there)
+# The .t files can run under valgrind too (slow): TEST_NGINX_USE_VALGRIND=1
+#   prove -I t/lib t/basic.t   (as with OpenResty's Test::Nginx)
+.PHONY: valgrind
+valgrind: $(MODULE) certs
+	NGINX_BIN=$(NGINX_BIN) TEST_NGINX_MODULE=$(MODULE) bash t/valgrind.sh

@@ -5,14 +5,16 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
 work=$(mktemp -d)
+mkdir -p "$work/logs"   # nginx -t checks that the pid file can be created
 trap 'rm -rf "$work"' EXIT
 printf 'example-secret\n' >"$work/client_secret"
 (umask 077; openssl rand -hex 32 >"$work/fleet.key"; printf 'example-password\n' >"$work/redis.password")
 pass=0 fail=0
 for f in "$top"/conf/*.conf; do
     name=$(basename "$f")
-    sed -e "s#load_module modules/ngx_http_oic_auth_module.so;#load_module $top/build/ngx_http_oic_auth_module.so;#" \
+    sed -e "s#load_module modules/ngx_http_oic_auth_module.so;#load_module $module;#" \
         -e 's#server oic-test\.integration\.us-phoenix-1\.ocp\.oraclecloud\.com:443;#server 127.0.0.1:443;#' \
         -e "s#/etc/nginx/oic/client_secret#$work/client_secret#" \
         -e "s#/etc/nginx/oic/fleet.key#$work/fleet.key#" \

@@ -9,6 +9,7 @@
 # (master + 2 workers) and Debian's redis-server (t/inc/redis.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
 . "$top/t/inc/redis.sh"
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
 work=$(mktemp -d)
@@ -25,7 +26,7 @@ port=${RELOAD_TEST_PORT:-19312}
 redis_start "Pw-$$-$RANDOM" || exit 1
 
 cat >"$work/conf/nginx.conf" <<CONF
-load_module $top/build/ngx_http_oic_auth_module.so;
+load_module $module;
 pid logs/nginx.pid;
 error_log logs/error.log info;
 worker_processes 2;

@@ -8,6 +8,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
 work=$(mktemp -d)
 mkdir -p "$work/conf" "$work/logs" "$work/html"
 chmod 755 "$work" "$work/html"    # the workers may run as another user
@@ -28,7 +29,7 @@ oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' "$work/ports")
 port=${HTTP2_TEST_PORT:-19312}
 
 cat >"$work/conf/nginx.conf" <<CONF
-load_module $top/build/ngx_http_oic_auth_module.so;
+load_module $module;
 pid logs/nginx.pid;
 error_log logs/error.log info;
 worker_processes 1;

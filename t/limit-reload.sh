@@ -6,6 +6,7 @@
 # is a new zone. Real nginx (master + 2 workers), the mock IAM and OIC.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
 work=$(mktemp -d)
 mkdir -p "$work/conf" "$work/logs"
@@ -30,7 +31,7 @@ scope='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:
 
 write_conf() {   # $1: size of the zone "perclient", $2: its rate
     cat >"$work/conf/nginx.conf" <<CONF
-load_module $top/build/ngx_http_oic_auth_module.so;
+load_module $module;
 pid logs/nginx.pid;
 error_log logs/error.log info;
 worker_processes 2;

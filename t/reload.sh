@@ -6,6 +6,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
 work=$(mktemp -d)
 mkdir -p "$work/conf" "$work/logs"
 mock_pid=
@@ -26,7 +27,7 @@ scope='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:
 
 write_conf() {   # $1: zone size
     cat >"$work/conf/nginx.conf" <<CONF
-load_module $top/build/ngx_http_oic_auth_module.so;
+load_module $module;
 pid logs/nginx.pid;
 error_log logs/error.log info;
 worker_processes 2;

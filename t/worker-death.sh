@@ -6,6 +6,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
 work=$(mktemp -d)
 mkdir -p "$work/conf" "$work/logs" "$work/out"
 mock_pid=
@@ -24,7 +25,7 @@ oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' "$work/ports")
 port=${WORKER_DEATH_TEST_PORT:-19313}
 
 cat >"$work/conf/nginx.conf" <<CONF
-load_module $top/build/ngx_http_oic_auth_module.so;
+load_module $module;
 pid logs/nginx.pid;
 error_log logs/error.log debug;
 worker_processes 2;

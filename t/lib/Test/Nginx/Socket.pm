@@ -115,9 +115,12 @@ TEST_NGINX_NO_SHUFFLE, TEST_NGINX_TIMEOUT (3), TEST_NGINX_SLEEP,
 TEST_NGINX_LOAD_MODULES, TEST_NGINX_POSTPONE_OUTPUT, TEST_NGINX_EVENT_TYPE,
 TEST_NGINX_REUSE_PORT, TEST_NGINX_WORKER_USER, TEST_NGINX_RANDOMIZE,
 TEST_NGINX_FORCE_RESTART_ON_TEST, TEST_NGINX_CHECK_ACCUM_ERR_LOG,
-TEST_NGINX_ERROR_LOG. Extension: TEST_NGINX_ERROR_LOG_WAIT (seconds, default
-1) = how long C<--- error_log> keeps re-reading error.log for a pattern that
-has not shown up yet.
+TEST_NGINX_ERROR_LOG, TEST_NGINX_USE_VALGRIND (C<1>: memcheck with
+C<--leak-check=full>, else the valgrind options; ./valgrind.suppress when
+present; daemon off, one nginx per block, as the real one),
+TEST_NGINX_VALGRIND_EXIT_ON_FIRST_ERR. Extension: TEST_NGINX_ERROR_LOG_WAIT
+(seconds, default 1) = how long C<--- error_log> keeps re-reading error.log
+for a pattern that has not shown up yet.
 
 =head2 Assertion counts (for C<plan tests =E<gt> ...>)
 
@@ -145,7 +148,7 @@ the same for access_log / no_access_log
 =head1 NOT SUPPORTED
 
 tcp_listen/udp_listen mock servers, stap, http2/http3/curl, HUP reload,
-valgrind, check-leak and benchmark modes, shutdown_error_log,
+check-leak and benchmark modes, shutdown_error_log,
 request_eval/response_body_eval (deprecated), skip_nginx2, skip_openssl,
 skip_slave. A block using an unsupported section fails loudly.
 
@@ -159,5 +162,8 @@ failing assertion (plus the failing checks of the block) instead of a
 BAIL_OUT. no_error_log emits one assertion per pattern even if several lines
 match. error_log patterns are re-read for up to TEST_NGINX_ERROR_LOG_WAIT
 seconds. After a failing block the tail of error.log is printed with diag.
+Under valgrind each nginx process writes logs/valgrind.<pid>.log (the real
+one leaves valgrind's output on the terminal) and a block whose nginx had
+any valgrind report gets one more, failing, assertion with the report.
 
 =cut

@@ -63,6 +63,11 @@ our $WorkerUser           = $ENV{TEST_NGINX_WORKER_USER};
 # written a few ms after the response was received).
 our $ErrLogWait           = defined $ENV{TEST_NGINX_ERROR_LOG_WAIT}
                             ? $ENV{TEST_NGINX_ERROR_LOG_WAIT} : 1;
+# valgrind, as the real one: TEST_NGINX_USE_VALGRIND=1 means memcheck with
+# its default options, any other value is the valgrind options themselves.
+our $UseValgrind          = $ENV{TEST_NGINX_USE_VALGRIND};
+our $ValgrindExitOnFirstErr = $ENV{TEST_NGINX_VALGRIND_EXIT_ON_FIRST_ERR};
+our $ValgrindStartTimeout = 60;    # seconds for nginx to start / to quit
 
 our $NoLongString;
 our $ConfigPreamble = '';
@@ -83,7 +88,7 @@ if (defined $WorkerUser && $WorkerUser !~ /^\w+(?:\s+\w+)?$/) {
     die "Bad value in the env TEST_NGINX_WORKER_USER: $WorkerUser\n";
 }
 
-for my $unsupported (qw(TEST_NGINX_USE_HUP TEST_NGINX_USE_VALGRIND
+for my $unsupported (qw(TEST_NGINX_USE_HUP
                         TEST_NGINX_USE_STAP TEST_NGINX_CHECK_LEAK
                         TEST_NGINX_BENCHMARK TEST_NGINX_USE_HTTP2
                         TEST_NGINX_USE_HTTP3 TEST_NGINX_USE_RR
@@ -96,6 +101,9 @@ for my $unsupported (qw(TEST_NGINX_USE_HUP TEST_NGINX_USE_VALGRIND
 }
 
 srand $$;
+
+# under valgrind nginx runs in the foreground (master as the test says)
+$DaemonEnabled = 'off' if $UseValgrind;
 
 if ($Randomize) {
     $ServerPort = gen_rand_port(1000)
@@ -443,7 +451,7 @@ sub kill_process ($$) {
     return if !is_running($pid);
     warn "$name - sending QUIT to $pid\n" if $Verbose;
     kill SIGQUIT, $pid;
-    return if wait_gone($pid, timeout());
+    return if wait_gone($pid, $UseValgrind ? $ValgrindStartTimeout : timeout());
 
     warn "$name - nginx $pid did not quit in " . timeout()
          . "s after SIGQUIT; sending SIGTERM\n";
@@ -679,20 +687,32 @@ _EOC_
 # pass "-e logs/error.log" (nginx >= 1.19.5) so that start-up errors land in
 # the test's error.log even when nginx was built with another default error
 # log (Debian: stderr), and we capture stderr.
-sub run_nginx_cmd () {
+# Under valgrind (and unless $plain) nginx stays in the foreground: see
+# start_valgrind_nginx.
+sub run_nginx_cmd (;$) {
+    my ($plain) = @_;
     my @cmd = ($NginxBinary, '-p', "$ServRoot/", '-c', $ConfFile);
     if (defined $NginxVersion && $NginxVersion >= 1.019005) {
         push @cmd, '-e', $ErrLogFile;
     }
-    warn "running: @cmd\n" if $Verbose;
+    return start_valgrind_nginx(@cmd) if $UseValgrind && !$plain;
+    my $pid = spawn(0, @cmd);
+    waitpid($pid, 0);
+    my $status = $?;
+    return ($status, slurp($StderrFile));
+}
 
+# fork + exec @cmd with stdout to /dev/null and stderr to $StderrFile; in a
+# process group of its own when $own_group. Returns the child's pid.
+sub spawn ($@) {
+    my ($own_group, @cmd) = @_;
+    warn "running: @cmd\n" if $Verbose;
     unlink $StderrFile;
     my $pid = fork();
-    if (!defined $pid) {
-        bail_out("fork() failed: $!");
-    }
+    bail_out("fork() failed: $!") if !defined $pid;
     if ($pid == 0) {
         $InSubprocess = 1;
+        setpgrp if $own_group;
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', $StderrFile;
         open STDIN, '<', '/dev/null';
@@ -700,16 +720,68 @@ sub run_nginx_cmd () {
         print STDERR "exec $cmd[0] failed: $!\n";
         POSIX::_exit(255);
     }
-    waitpid($pid, 0);
-    my $status = $?;
-    my $stderr = '';
-    if (open my $in, '<', $StderrFile) {
-        local $/;
-        $stderr = <$in>;
-        $stderr = '' if !defined $stderr;
-        close $in;
+    return $pid;
+}
+
+sub slurp ($) {
+    my ($file) = @_;
+    open my $in, '<', $file or return '';
+    local $/;
+    my $text = <$in>;
+    close $in;
+    return defined $text ? $text : '';
+}
+
+# ---------------------------------------------------------------------------
+# valgrind (TEST_NGINX_USE_VALGRIND), as the real one runs it: "valgrind -q
+# <options> nginx ..." with daemon off, one nginx per block, stopped with
+# SIGQUIT at the end of the block; ./valgrind.suppress is used when present.
+# Unlike the real one (which leaves valgrind's output on the terminal), each
+# process writes its report to logs/valgrind.<pid>.log and a block whose nginx
+# had any valgrind error fails, with the report as diagnostics.
+
+sub valgrind_options () {
+    return split ' ', $UseValgrind if $UseValgrind !~ /^\d+$/;
+    my @opts = qw(--tool=memcheck --leak-check=full --keep-debuginfo=yes
+                  --show-possibly-lost=no --num-callers=100
+                  --gen-suppressions=all);
+    push @opts, '--suppressions=valgrind.suppress' if -f 'valgrind.suppress';
+    push @opts, qw(--exit-on-first-error=yes --error-exitcode=1)
+        if $ValgrindExitOnFirstErr;
+    return @opts;
+}
+
+# Returns ($status, $stderr) like run_nginx_cmd: 0 once nginx wrote its pid
+# file, its exit status if it ended before that.
+sub start_valgrind_nginx (@) {
+    my @cmd = ('valgrind', '-q', valgrind_options(),
+               "--log-file=$LogDir/valgrind.%p.log", @_);
+    my $pid = spawn(1, @cmd);
+    my $deadline = time + $ValgrindStartTimeout;
+    while (time < $deadline) {
+        if (waitpid($pid, WNOHANG) == $pid) {
+            return ($? || 256, slurp($StderrFile));
+        }
+        my $p = get_pid_from_pidfile('');
+        return (0, '') if defined $p && $p == $pid;
+        sleep 0.05;
     }
-    return ($status, $stderr);
+    return (0, '');    # start_nginx reports the missing pid file
+}
+
+# Stops the block's nginx and fails the block on any valgrind report.
+sub check_valgrind ($) {
+    my ($name) = @_;
+    stop_nginx($name);
+    my $report = '';
+    for my $log (sort glob "$LogDir/valgrind.*.log") {
+        my $text = slurp($log);
+        $report .= "==> $log\n$text" if $text =~ /\S/;
+    }
+    if ($report ne '') {
+        Test::More::fail("$name - valgrind reported errors");
+        Test::More::diag($report);
+    }
 }
 
 sub port_is_listening ($) {
@@ -897,9 +969,14 @@ sub run_test ($) {
 
     my $rand_ports = {};
     my $config = expand_env_in_text($block->config, $name, $rand_ports);
+    # under valgrind each block's nginx is stopped at its end: a block
+    # without config starts a new one with the previous block's config
+    $config = $PrevConfig if $UseValgrind && !defined $config;
 
     local $LogLevel = $LogLevel;
     $LogLevel = $block->log_level if $block->log_level;
+    # a must_die nginx is never run under valgrind, nor in the foreground
+    local $DaemonEnabled = defined $block->must_die ? 'on' : $DaemonEnabled;
 
     my ($should_skip, $tests_to_skip, $skip_reason) = get_skip_info($block);
     my ($should_todo, $todo_reason);
@@ -975,6 +1052,8 @@ sub run_test ($) {
         }
     }
 
+    check_valgrind($name) if $UseValgrind && !$should_skip;
+
     if (my $total_errlog = $ENV{TEST_NGINX_ERROR_LOG}) {
         if (-s $ErrLogFile && open my $out, '>>', $total_errlog) {
             print $out "\n=== $name\n", log_tail($ErrLogFile, 1e9);
@@ -1037,7 +1116,7 @@ sub run_must_die ($) {
 
     $ErrLogFilePos = 0;
     for my $i (0 .. $RepeatEach - 1) {
-        my ($status, $stderr) = run_nginx_cmd();
+        my ($status, $stderr) = run_nginx_cmd(1);    # never under valgrind
         if ($status == -1 || ($status >> 8) == 255 && $stderr =~ /^exec .* failed/) {
             Test::More::fail("$name - failed to execute the nginx command line");
         } elsif ($status & 128) {

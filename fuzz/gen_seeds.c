@@ -1,0 +1,248 @@
+/*
+ * Writes the fuzzers' fixed key material and seed corpora:
+ *   fuzz/fuzz_keys.h        FZ_JWKS (public keys) and FZ_TOKENS (tokens they verify)
+ *   fuzz/corpus/<target>/   real-shaped inputs and the hostile cases of t/unit
+ * Keys are generated afresh on every run (nothing private is kept), so the
+ * header and the signed seeds are always written together: `make fuzz-seeds`.
+ * Uses the unit tests' independent signer (t/unit/jwt_fixture.h).
+ */
+#include "jwt_fixture.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+static const char *dir;
+
+static void put(const char *target, const char *name, const void *data, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/corpus/%s", dir, target);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) { perror(path); exit(1); }
+    snprintf(path, sizeof(path), "%s/corpus/%s/%s", dir, target, name);
+    FILE *f = fopen(path, "wb");
+    FX_CHECK(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+}
+
+static void puts_(const char *target, const char *name, const char *s) { put(target, name, s, strlen(s)); }
+
+/* "{header}\n{payload}\n<sig>": the fuzz_jwt composed form */
+static void put_parts(const char *name, const char *h, const char *p, const char *sig)
+{
+    puts_("jwt", name, fx_fmt("%s\n%s\n%s", h, p, sig));
+}
+
+#define IAM_ISS "https://identity.oraclecloud.com/"
+#define OIC_AUD "https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443"
+#define TID "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+int main(int argc, char **argv)
+{
+    FX_CHECK(argc == 2);
+    dir = argv[1];
+    char path[512];
+    snprintf(path, sizeof(path), "%s/corpus", dir);
+    mkdir(path, 0755);
+
+    EVP_PKEY *iam = fx_rsa(2048), *ps = fx_rsa(2048), *e256 = fx_ec("P-256"), *e384 = fx_ec("P-384"),
+             *e521 = fx_ec("P-521"), *small = fx_rsa(1024);
+    X509 *iam_cert = fx_cert(iam, "IAM signing");
+    char *x5t = fx_x5t(iam_cert);
+
+    /* the fixed key set */
+    json_t *k_iam = fx_jwk(iam, "SIGNING_KEY", "RS256");
+    json_object_set_new(k_iam, "use", json_string("sig"));
+    json_object_set_new(k_iam, "x5t", json_string(x5t));
+    char *jwks = fx_jwks(5, k_iam, fx_jwk(ps, "rsa-ps", NULL), fx_jwk(e256, "ec256", "ES256"),
+                         fx_jwk(e384, "ec384", NULL), fx_jwk(e521, "ec521", "ES512"));
+
+    const char *claims_iam = fx_fmt(
+        "{\"iss\":\"" IAM_ISS "\",\"sub\":\"app3\",\"sub_type\":\"client\",\"client_id\":\"app3\","
+        "\"client_name\":\"App Three\",\"aud\":[\"" OIC_AUD "\",\"urn:opc:lbaas:logicalguid=oic\"],"
+        "\"scope\":\"urn:opc:resource:consumer::all\",\"iat\":1700000000,\"exp\":1700003600,"
+        "\"jti\":\"5c2f0e6a9b8d4f1e\",\"tok_type\":\"AT\",\"ver\":\"1.0\"}");
+    const char *claims_user = fx_fmt(
+        "{\"iss\":\"" IAM_ISS "\",\"sub\":\"jane.doe@example.com\",\"sub_type\":\"user\","
+        "\"user_id\":\"8f1c\",\"user_displayname\":\"Jane Doe\",\"client_id\":\"app3\",\"aud\":\"" OIC_AUD "\","
+        "\"scope\":\"urn:opc:resource:consumer::all urn:opc:resource:consumer::all\",\"iat\":1700000000,"
+        "\"exp\":1700003600.5,\"nbf\":1699999990,\"jti\":\"a1\",\"tok_type\":\"AT\"}");
+    const char *claims_entra1 = fx_fmt(
+        "{\"aud\":\"api://oic-gateway\",\"iss\":\"https://sts.windows.net/" TID "/\",\"iat\":1700000000,"
+        "\"nbf\":1700000000,\"exp\":1700004500,\"appid\":\"c44b4083\",\"scp\":\"api.read api.write\","
+        "\"upn\":\"jane@contoso.com\",\"unique_name\":\"jane@contoso.com\",\"oid\":\"00000000-0000\","
+        "\"tid\":\"" TID "\",\"ver\":\"1.0\"}");
+    const char *claims_entra2 = fx_fmt(
+        "{\"aud\":\"6e74172b-be56-4843-9ff4-e66a39bb12e3\",\"iss\":\"https://login.microsoftonline.com/" TID
+        "/v2.0\",\"iat\":1700000000,\"nbf\":1700000000,\"exp\":1700004500,\"azp\":\"c44b4083\","
+        "\"roles\":[\"api.read\",\"Admin\",1,true,null,{\"x\":1},[\"n\"]],\"preferred_username\":\"jane@contoso.com\","
+        "\"sub\":\"AAAAAAAA\",\"tid\":\"" TID "\",\"ver\":\"2.0\"}");
+    const char *h_iam = fx_fmt("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"SIGNING_KEY\",\"x5t\":\"%s\"}", x5t);
+
+    /* tokens that verify against FZ_JWKS */
+    const char *tok[] = {
+        fx_token("RS256", iam, h_iam, claims_iam),
+        fx_token("PS384", ps, "{\"alg\":\"PS384\",\"kid\":\"rsa-ps\"}", claims_entra1),
+        fx_token("ES256", e256, "{\"alg\":\"ES256\",\"kid\":\"ec256\",\"typ\":\"JWT\"}", claims_entra2),
+        fx_token("ES384", e384, "{\"alg\":\"ES384\"}", claims_user),          /* no kid: the one P-384 key */
+        fx_token("ES512", e521, "{\"alg\":\"ES512\",\"kid\":\"ec521\"}", claims_iam),
+        fx_token("RS512", iam, "{\"alg\":\"RS512\"}", claims_iam),            /* no kid, two RSA keys */
+    };
+    size_t ntok = sizeof(tok) / sizeof(tok[0]);
+
+    snprintf(path, sizeof(path), "%s/fuzz_keys.h", dir);
+    FILE *h = fopen(path, "w");
+    FX_CHECK(h);
+    fprintf(h, "/* Generated by fuzz/gen_seeds.c (make fuzz-seeds): test keys, public part only. */\n"
+               "#ifndef OIC_FUZZ_KEYS_H\n#define OIC_FUZZ_KEYS_H\n\n"
+               "static const char FZ_JWKS[] =\n    \"");
+    for (const char *p = jwks; *p; p++) fprintf(h, *p == '"' ? "\\\"" : "%c", *p);
+    fprintf(h, "\";\n\nstatic const char *const FZ_TOKENS[] = {\n");
+    for (size_t i = 0; i < ntok; i++) fprintf(h, "    \"%s\",\n", tok[i]);
+    fprintf(h, "};\n\n#endif\n");
+    FX_CHECK(fclose(h) == 0);
+
+    /* ---- jwt ---- */
+    const char *names[] = {"iam-client-rs256", "entra-v1-ps384", "entra-v2-es256", "iam-user-es384-nokid",
+                           "es512", "rs512-nokid"};
+    for (size_t i = 0; i < ntok; i++) puts_("jwt", names[i], tok[i]);
+    puts_("jwt", "iam-user-rs256", fx_token("RS256", iam, h_iam, claims_user));
+    puts_("jwt", "entra-v2-rs256-unknown-kid",
+          fx_token("RS256", iam, "{\"alg\":\"RS256\",\"kid\":\"nOo3ZDrODXEK1jKWhXslHR_KXEg\",\"x5t\":\"nOo3\"}",
+                   claims_entra2));
+    puts_("jwt", "alg-none", fx_fmt("%s.", fx_input("{\"alg\":\"none\"}", claims_iam)));
+    puts_("jwt", "hs256-public-key", fx_token_hs256(jwks, strlen(jwks), "{\"alg\":\"HS256\",\"kid\":\"SIGNING_KEY\"}", claims_iam));
+    puts_("jwt", "crit", fx_token("RS256", iam, "{\"alg\":\"RS256\",\"crit\":[\"exp\"],\"exp\":1}", claims_iam));
+    puts_("jwt", "jku-x5u-jwk", fx_token("RS256", iam,
+          "{\"alg\":\"RS256\",\"jku\":\"https://evil/keys\",\"x5u\":\"https://evil/c\",\"jwk\":{\"kty\":\"oct\",\"k\":\"AA\"}}",
+          claims_iam));
+    puts_("jwt", "empty-signature", fx_token("RS256", NULL, h_iam, claims_iam));
+    puts_("jwt", "es256-with-rsa-key", fx_token("RS256", iam, "{\"alg\":\"ES256\",\"kid\":\"SIGNING_KEY\"}", claims_iam));
+    puts_("jwt", "kid-number", fx_token("RS256", iam, "{\"alg\":\"RS256\",\"kid\":7}", claims_iam));
+    puts_("jwt", "padded", fx_fmt("%s=", tok[0]));
+    puts_("jwt", "four-segments", fx_fmt("%s.x", tok[0]));
+    puts_("jwt", "two-segments", "eyJhbGciOiJSUzI1NiJ9.e30");
+    puts_("jwt", "dots", "..");
+    put_parts("parts-iam", h_iam, claims_iam, "sig");
+    put_parts("parts-entra-v2", "{\"alg\":\"RS256\",\"kid\":\"nOo3\",\"nonce\":\"abc\"}", claims_entra2, "");
+    put_parts("parts-times", "{\"alg\":\"ES256\",\"kid\":\"ec256\"}",
+              "{\"aud\":[\"x\",\"api://oic-gateway\"],\"exp\":1e300,\"nbf\":-1e300,\"iat\":9223372036854775807,"
+              "\"scope\":\"  a  b a \",\"scp\":\"\",\"sub\":1.5}", "0123456789012345678901234567890101234567890123456789012345678901");
+    put_parts("parts-bad-types", "{\"alg\":\"PS512\",\"kid\":\"\"}",
+              "{\"aud\":{},\"exp\":\"1700000000\",\"nbf\":null,\"iat\":true,\"scope\":[\"a\",[\"b\"]],\"upn\":\"\","
+              "\"preferred_username\":7}", "");
+    put_parts("parts-duplicate", "{\"alg\":\"RS256\",\"alg\":\"none\"}", "{\"exp\":1,\"exp\":2}", "");
+    put_parts("parts-not-object", "[\"alg\"]", "\"x\"", "");
+
+    /* ---- jwks ---- */
+    puts_("jwks", "fixed-set", jwks);
+    json_t *entra_key = fx_jwk(iam, "nOo3ZDrODXEK1jKWhXslHR_KXEg", NULL);
+    json_object_set_new(entra_key, "use", json_string("sig"));
+    json_object_set_new(entra_key, "x5t", json_string("nOo3ZDrODXEK1jKWhXslHR_KXEg"));
+    json_object_set_new(entra_key, "issuer", json_string("https://login.microsoftonline.com/" TID "/v2.0"));
+    json_t *x5c = json_array();
+    json_array_append_new(x5c, json_string("MIIC/jCCAeagAwIBAgIJAOCJOVRxNKcNMA0GCSqGSIb3DQEBCwUA"));
+    json_object_set_new(entra_key, "x5c", x5c);
+    json_t *ps_key = fx_jwk(ps, "ps", NULL);
+    json_object_set_new(ps_key, "use", json_string("sig"));
+    puts_("jwks", "entra", fx_jwks(2, entra_key, ps_key));
+    puts_("jwks", "single-jwk", fx_dump(fx_jwk(e256, "ec256", "ES256")));
+    puts_("jwks", "pem-public-key", fx_pem_pubkey(iam));
+    puts_("jwks", "pem-ec-keys", fx_fmt("%s%s", fx_pem_pubkey(e384), fx_pem_pubkey(e521)));
+    puts_("jwks", "pem-rsa-public-key", fx_pem_rsa_pubkey(ps));
+    puts_("jwks", "pem-certificate", fx_pem_cert(iam_cert));
+    puts_("jwks", "pem-private-key-only", fx_pem_privkey(e256));
+    puts_("jwks", "rsa-1024", fx_jwks(1, fx_jwk(small, "small", "RS256")));
+    puts_("jwks", "skipped-keys",
+          "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"},{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qY\"},"
+          "{\"kty\":\"RSA\",\"use\":\"enc\",\"n\":\"AQAB\",\"e\":\"AQAB\"},{\"kty\":\"RSA\",\"key_ops\":[\"sign\"]},"
+          "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAA\",\"y\":\"AAAA\"},{\"kty\":\"EC\",\"crv\":\"secp256k1\"},"
+          "{\"kty\":\"RSA\",\"alg\":\"HS256\"},{\"kty\":\"RSA\",\"n\":\"AA\",\"e\":\"AA\"},7,null]}");
+    json_t *bad_point = fx_jwk(e256, "off-curve", "ES256");
+    json_object_set_new(bad_point, "y", json_string(fx_bn_b64(e256, OSSL_PKEY_PARAM_EC_PUB_X, 32)));
+    puts_("jwks", "ec-off-curve", fx_jwks(1, bad_point));
+    puts_("jwks", "es256-alg-on-p384", fx_jwks(1, fx_jwk(e384, "k", "ES256")));
+    puts_("jwks", "duplicate-names", "{\"keys\":[],\"keys\":[]}");
+    puts_("jwks", "no-keys", "{\"kty\":7}");
+    puts_("jwks", "truncated", "{\"keys\":[{\"kty\":\"RSA\",\"kid\":");
+    {
+        char *many = fx_fmt("{\"keys\":[");
+        for (int i = 0; i < 65; i++) many = fx_fmt("%s%s{\"kty\":\"oct\"}", many, i ? "," : "");
+        puts_("jwks", "65-keys", fx_fmt("%s]}", many));
+    }
+
+    /* ---- token endpoint answers ("<status>\n<body>") ---- */
+    const char *at = tok[0];
+    puts_("token", "iam-success", fx_fmt("200\n{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":3600}", at));
+    puts_("token", "expires-string", "200\n{\"access_token\":\"abc.def\",\"token_type\":\"bearer\",\"expires_in\":\"86401\"}");
+    puts_("token", "expires-real", "201\n{\"access_token\":\"a-b_c~d+e/f==\",\"expires_in\":59.9}");
+    puts_("token", "exchange-answer", "200\n{\"access_token\":\"tok\",\"issued_token_type\":\"urn:ietf:params:oauth:token-type:access_token\",\"token_type\":\"Bearer\",\"expires_in\":1e30}");
+    puts_("token", "token-type-mac", "200\n{\"access_token\":\"tok\",\"token_type\":\"mac\"}");
+    puts_("token", "token-bad-chars", "200\n{\"access_token\":\"a b\\u0000\",\"expires_in\":-5}");
+    puts_("token", "no-token", "200\n{\"error\":\"server_error\",\"token\":\"x\"}");
+    puts_("token", "invalid-client", "401\n{\"error\":\"invalid_client\",\"error_description\":\"Client authentication failed.\",\"ecid\":\"abc\"}");
+    puts_("token", "unauthorized-client", "400\n{\"error\":\"unauthorized_client\",\"error_description\":\"Client authorization failed.\"}");
+    puts_("token", "invalid-scope", "400\n{\"error\":\"invalid_scope\"}");
+    puts_("token", "invalid-grant", "403\n{\"error\":\"invalid_grant\",\"error_description\":\"Invalid assertion\"}");
+    puts_("token", "error-control-char", "401\n{\"error\":\"invalid_client\\r\\nX: y\"}");
+    puts_("token", "error-long", "400\n{\"error\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}");
+    puts_("token", "html-401", "401\n<html><body>401 Unauthorized</body></html>");
+    puts_("token", "rate-limited", "429\n{\"error\":\"too_many_requests\"}");
+    puts_("token", "server-error", "503\n");
+    puts_("token", "no-status", "{\"access_token\":\"abc\",\"access_token\":\"def\"}");
+    puts_("token", "status-0", "0\n");
+    puts_("token", "deep", "200\n[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+
+    /* ---- Authorization: Basic (scheme text, then base64 of the pair; NULL: as is) ---- */
+    static const char *const basic[][3] = {
+        {"aladdin", "Basic ", "Aladdin:open sesame"},
+        {"form-encoded", "Basic ", "app%3A3:s%25ec+ret%2F%7E%C3%A9"},
+        {"empty-secret", "Basic ", "client:"},
+        {"colon-in-secret", "Basic ", "id:a:b:c"},
+        {"scheme-case", "bAsIc    ", "user:pass"},
+        {"no-colon", "Basic ", "userpass"},
+        {"empty-id", "Basic ", ":secret"},
+        {"nul-escape", "Basic ", "id:a%00b"},
+        {"bad-escape", "Basic ", "id:a%zz"},
+        {"raw-control", "Basic ", "id:a\x01b"},
+        {"tab", "Basic\t", "user:pass"},
+        {"basicx", "Basics ", "user:pass"},
+        {"bearer", "Bearer abc", NULL},
+        {"bad-padding", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=", NULL},
+        {"non-canonical", "Basic YTpiYR==", NULL},
+        {"two-tokens", "Basic dXNlcjpwYXNz dXNlcjpwYXNz", NULL},
+    };
+    for (size_t i = 0; i < sizeof(basic) / sizeof(basic[0]); i++) {
+        if (!basic[i][2]) {
+            puts_("basic", basic[i][0], basic[i][1]);
+            continue;
+        }
+        size_t n = strlen(basic[i][2]);
+        unsigned char *b = (unsigned char *)fx_keep(malloc(4 * ((n + 2) / 3) + 1));
+        EVP_EncodeBlock(b, (const unsigned char *)basic[i][2], (int)n);
+        puts_("basic", basic[i][0], fx_fmt("%s%s", basic[i][1], (char *)b));
+    }
+
+    /* ---- Authorization: Bearer ---- */
+    static const char *const bearer[][2] = {
+        {"valid", "Bearer abc.def.ghi"},
+        {"b64token", "bearer   a-b_c~d+e/f=="},
+        {"spaces", "  BEARER x  "},
+        {"alone", "Bearer"},
+        {"two", "Bearer a b"},
+        {"comma", "Bearer a,b"},
+        {"quoted", "Bearer \"abc\""},
+        {"inner-equals", "Bearer ab=c"},
+        {"only-equals", "Bearer ==="},
+        {"tab", "Bearer\tabc"},
+        {"bearerx", "Bearerx abc"},
+        {"basic", "Basic dXNlcjpwYXNz"},
+    };
+    for (size_t i = 0; i < sizeof(bearer) / sizeof(bearer[0]); i++) puts_("bearer", bearer[i][0], bearer[i][1]);
+    puts_("bearer", "iam-token", fx_fmt("Bearer %s", tok[0]));
+    put("bearer", "nul", "Bearer ab\0cd", 12);
+
+    X509_free(iam_cert);
+    EVP_PKEY *all[] = {iam, ps, e256, e384, e521, small};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) EVP_PKEY_free(all[i]);
+    fx_release_all();
+    return 0;
+}
