@@ -182,9 +182,6 @@ typedef struct {
 int oic_token_life(long long now, long long expires_in, long long jwt_exp,
                    long long margin, oic_token_life_t *out);
 
-/* expires_in - margin, or 0 (do not cache) when expires_in <= margin or < 0. */
-long long oic_token_ttl(long long expires_in, long long margin);
-
 /*
  * The wait before the next call after `failures` consecutive failures:
  * base_ms doubling per failure, capped at cap_ms, then spread by +-20 %

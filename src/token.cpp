@@ -230,12 +230,6 @@ int oic_token_life(long long now, long long expires_in, long long jwt_exp,
     return OIC_LIFE_SHORT;
 }
 
-long long oic_token_ttl(long long expires_in, long long margin) {
-    if (margin < 0) margin = 0;
-    if (expires_in < 0 || expires_in <= margin) return 0;
-    return expires_in - margin;
-}
-
 long long oic_backoff_ms(unsigned failures, long long base_ms, long long cap_ms, uint32_t rnd) {
     if (failures == 0 || base_ms <= 0) return 0;
     if (cap_ms < base_ms) cap_ms = base_ms;
