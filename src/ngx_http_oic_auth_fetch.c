@@ -315,12 +315,16 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
 
     if (rc == NGX_OIC_CACHE_OWNER) {
         /*
-         * the fetch's owner missed its deadline: this request starts over
-         * (it has no credentials here), and becomes owner or waits again
+         * the fetch's owner missed its deadline, or gave up (the gate held
+         * it off): this request starts over (it has no credentials here),
+         * and becomes owner or waits again
          */
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "oic_auth: a fetch in another worker did not finish "
-                      "in time, fetching again");
+        if (res.took_over) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "oic_auth: a fetch in another worker did not "
+                          "finish in time, fetching again");
+        }
+
         ngx_oic_cache_abandon(lcf->zone, ctx->wait_key, res.gen, 0);
         ctx->state = NGX_HTTP_OIC_AUTH_RETRY;
 

@@ -57,6 +57,7 @@ ngx_int_t
 ngx_http_oic_auth_token(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
 {
+    u_char                who[NGX_HTTP_OIC_AUTH_LOG_ID + 64];
     ngx_str_t            *status;
     ngx_uint_t            freshness;
     ngx_oic_cache_rc_e    rc;
@@ -69,6 +70,15 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
     req.entry_class = NGX_OIC_CACHE_UNACCEPTED;
 
     rc = ngx_oic_cache_acquire(lcf->zone, ctx->key, &req, r->pool, &res);
+
+    if (res.ended) {
+        /* the end of a stale period: one line, by the request that saw it */
+        ngx_http_oic_auth_who(lcf, ctx, ctx->key, who, sizeof(who));
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oic_auth: the cached token of %s reached its end "
+                      "after %ui failed refreshes: it is no longer served",
+                      who, res.failures);
+    }
 
     switch (rc) {
 
@@ -127,7 +137,6 @@ ngx_http_oic_auth_miss(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     ngx_oic_cache_rc_e rc, ngx_oic_cache_res_t *res)
 {
-    u_char                      who[NGX_HTTP_OIC_AUTH_LOG_ID + 64];
     ngx_uint_t                  n;
     ngx_msec_t                  retry;
     ngx_shm_zone_t             *zone;
@@ -135,14 +144,6 @@ ngx_http_oic_auth_miss(ngx_http_request_t *r,
     ngx_http_oic_auth_admit_e   refusal;
 
     zone = (rc == NGX_OIC_CACHE_OWNER) ? lcf->zone : NULL;
-
-    if (res->ended) {
-        ngx_http_oic_auth_who(lcf, ctx, ctx->key, who, sizeof(who));
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "oic_auth: the cached token of %s reached its end "
-                      "after %ui failed refreshes: it is no longer served",
-                      who, res->failures);
-    }
 
     fetch = ngx_http_oic_auth_call(r, lcf, ctx, zone, res, 0, &refusal,
                                    &retry);

@@ -330,6 +330,8 @@ ngx_oic_cache_start_fetch(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
         cache->sh->gen = 1;
     }
 
+    res->took_over = n->fetching;
+
     n->fetching = 1;
     n->remote_waiters = 0;
     n->held = 0;
@@ -337,6 +339,10 @@ ngx_oic_cache_start_fetch(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
     n->owner = ngx_pid;
     n->deadline = ngx_current_msec + deadline_ms;
     n->last_fetch = ngx_time();
+
+    /* kept past its deadline: who comes next must know it was taken over */
+    n->evict_after = ngx_max(n->evict_after,
+                             n->last_fetch + NGX_OIC_CACHE_KEEP);
 
     res->gen = n->gen;
     res->accepted = n->accepted;
@@ -480,7 +486,10 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
         if (!ngx_oic_cache_held(n)) {
             res->ended = (n->failures != 0);
             ngx_oic_cache_free_value(cache, n);
-            n->result = NGX_OIC_RESULT_NONE;
+
+            /* its refresh failed lately: that failure, until the next try */
+            n->result = (n->failures && ngx_oic_cache_backoff_left(n))
+                        ? NGX_OIC_RESULT_FAILED : NGX_OIC_RESULT_NONE;
         }
     }
 

@@ -59,6 +59,8 @@ typedef struct {
     time_t         valid_until; /* on HIT: the value's end */
     ngx_uint_t     ended;       /* a value of a key whose refreshes failed
                                    reached its end in this lookup */
+    ngx_uint_t     took_over;   /* on OWNER: the last owner missed its
+                                   deadline (a worker died or hung) */
 } ngx_oic_cache_res_t;
 
 
