@@ -260,7 +260,7 @@ sub {
         $n{"$e->[1]/" . ($e->[3] // '-')}++;
         $retry_ok = 'no' if $e->[1] eq '503' && !(defined $e->[4] && $e->[4] =~ /^[1-9]\d*$/);
     }
-    return join ' ', (map { "$_=$n{$_}" } sort keys %n),
+    return CORE::join ' ', (map { "$_=$n{$_}" } sort keys %n),
         'within_budget=' . ($j->{token_calls} <= $allowed ? 'yes' : "no($j->{token_calls} > $allowed)"),
         'some_calls=' . ($j->{token_calls} >= 5 ? 'yes' : 'no'), "retry_after=$retry_ok";
 }
@@ -289,7 +289,7 @@ sub {
     my $j = JSON::PP::decode_json(shift);
     my $allowed = 9 + 2 * int($j->{ms} / 1000 + 1);
     return 'calls=' . ($j->{token_calls} >= 9 && $j->{token_calls} <= $allowed ? 'within' : "$j->{token_calls} (allowed $allowed)")
-        . ' ' . join ' ', map { "$_:$j->{statuses}{$_}" } sort keys %{ $j->{statuses} };
+        . ' ' . CORE::join ' ', map { "$_:$j->{statuses}{$_}" } sort keys %{ $j->{statuses} };
 }
 --- response_body_like eval
 qr/^calls=within 401:\d+ 503:\d+$/
@@ -499,7 +499,7 @@ sub {
     my $j = JSON::PP::decode_json($_[0]);
     my %n;
     $n{ $_->[1] eq '200' ? '200' : "$_->[1]/$_->[3]/retry=" . ($_->[4] // '-') }++ for @{ $j->{timeline} };
-    return join ' ', "inflight=$j->{token_max_inflight}", map { "$_:$n{$_}" } sort keys %n;
+    return CORE::join ' ', "inflight=$j->{token_max_inflight}", map { "$_:$n{$_}" } sort keys %n;
 }
 --- response_body_like eval
 qr/^inflight=1 200:[2-4] 503\/iam_busy\/retry=1:[4-6]$/
@@ -559,8 +559,8 @@ sub {
     my ($legit, @wrong) = @{ $j->{by_auth} };
     my %w;
     for my $a (@wrong) { $w{$_} += $a->{statuses}{$_} for keys %{ $a->{statuses} }; }
-    return join ' ', 'legit=' . join(',', map { "$_:$legit->{statuses}{$_}" } sort keys %{ $legit->{statuses} }),
-        "tokens=$legit->{jtis_distinct}", 'wrong=' . join(',', map { "$_:$w{$_}" } sort keys %w);
+    return CORE::join ' ', 'legit=' . CORE::join(',', map { "$_:$legit->{statuses}{$_}" } sort keys %{ $legit->{statuses} }),
+        "tokens=$legit->{jtis_distinct}", 'wrong=' . CORE::join(',', map { "$_:$w{$_}" } sort keys %w);
 }
 --- response_body_like eval
 [qr/^runs=MISS#1x1 iam=1 /,
@@ -698,3 +698,128 @@ main::filter(errlog => qr/JWKS "[^"]+" unavailable: .*|no keys: .*/)
  qr/\AJWKS "[^"]+" unavailable: answered 429, next try in 8000 ms at the earliest; keeping the last good keys, if any
 (?:no keys: "[^"]+" failed less than [5-8] s ago\n){5}\z/]
 --- timeout: 20
+
+
+
+=== TEST 18: nginx -t: oic_auth_iam_rate must be a rate like limit_req's
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_iam_rate 10/s;
+--- config
+    location /api { oic_auth off; }
+--- must_die
+--- error_log
+invalid rate "10/s", it must be like "10r/s" or "150r/m"
+
+
+
+=== TEST 19: nginx -t: a burst that is not a number
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_iam_rate 10r/s burst=many;
+--- config
+    location /api { oic_auth off; }
+--- must_die
+--- error_log
+invalid burst value "burst=many"
+
+
+
+=== TEST 20: nginx -t: oic_auth_failure_limit wants a number of refusals and a window of 1s to 1h, or off
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_failure_limit 0 1m;
+--- config
+    location /api { oic_auth off; }
+--- must_die
+--- error_log
+invalid value "0", it must be a number of refusals greater than 0
+
+
+
+=== TEST 21: nginx -t: a failure-limit window over 1h
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_failure_limit 5 2h;
+--- config
+    location /api { oic_auth off; }
+--- must_die
+--- error_log
+invalid value "2h", "oic_auth_failure_limit" must be a time between 1s and 1h
+
+
+
+=== TEST 22: nginx -t: oic_auth_iam_connections between 1 and 64
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_iam_connections 65;
+--- config
+    location /api { oic_auth off; }
+--- must_die
+--- error_log
+value must be between 1 and 64
+
+
+
+=== TEST 23: nginx -t: oic_auth_purge_on_status takes statuses from 300 to 599
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_purge_on_status 401 200;
+--- config
+    location /api { oic_auth off; }
+--- must_die
+--- error_log
+invalid value "200", it must be a status code between 300 and 599
+
+
+
+=== TEST 24: nginx -t: oic_auth_negative_ttl at most 1h
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_negative_ttl 2h;
+--- config
+    location /api { oic_auth off; }
+--- must_die
+--- error_log
+invalid value "2h", "oic_auth_negative_ttl" must be at most 1h
+
+
+
+=== TEST 25: nginx -t: the guard zone's name is reserved
+--- http_config
+    oic_auth_cache_zone oic:1m;
+--- config
+    location /api {
+        oic_auth basic;
+        oic_auth_cache oic_auth_iam_guard;
+        oic_auth_token_endpoint https://iam.example.com/oauth2/v1/token;
+        oic_auth_scope urn:opc:resource:consumer::all;
+    }
+--- must_die
+--- error_log
+zone name "oic_auth_iam_guard" is reserved by oic_auth
+
+
+
+=== TEST 26: nginx -t: off is accepted for the budget, the failure limit and purges; a location may set values of its own
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_iam_rate off;
+    oic_auth_failure_limit off;
+    oic_auth_purge_on_status off;
+--- config
+    location /api {
+        oic_auth basic;
+        oic_auth_cache oic;
+        oic_auth_token_endpoint http://127.0.0.1:$TEST_NGINX_IAM_PORT/oauth2/v1/token;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
+        oic_auth_iam_rate 150r/m burst=3;
+        oic_auth_failure_limit 3 30s;
+        oic_auth_purge_on_status 401 403;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+--- request
+GET /api
+--- more_headers eval
+main::auth_hdr('app1')
+--- response_body_like: ^sub=app1 scope=
