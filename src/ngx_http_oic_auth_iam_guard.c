@@ -547,26 +547,8 @@ ngx_http_oic_auth_guard_log_due(ngx_shm_zone_t *zone, u_char *endpoint,
 /* ---- the zone ---- */
 
 static ngx_int_t
-ngx_http_oic_auth_guard_prepare(ngx_shm_zone_t *shm_zone,
-    ngx_http_oic_auth_guard_t *g)
-{
-    g->mac = oic_mac_new(g->sh->secret, NGX_OIC_CACHE_SECRET_LEN);
-
-    if (g->mac == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "oic_auth: cannot prepare the key of zone \"%V\"",
-                      &shm_zone->shm.name);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_http_oic_auth_guard_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    size_t                      len;
     ngx_http_oic_auth_guard_t  *g, *og;
 
     g = shm_zone->data;
@@ -576,14 +558,14 @@ ngx_http_oic_auth_guard_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /* reload: the blocks, budgets, slots and counts go on */
         g->sh = og->sh;
         g->shpool = og->shpool;
-        return ngx_http_oic_auth_guard_prepare(shm_zone, g);
+        return ngx_oic_cache_secret(shm_zone, g->sh->secret, 0, &g->mac);
     }
 
     g->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         g->sh = g->shpool->data;
-        return ngx_http_oic_auth_guard_prepare(shm_zone, g);
+        return ngx_oic_cache_secret(shm_zone, g->sh->secret, 0, &g->mac);
     }
 
     g->sh = ngx_slab_calloc(g->shpool, sizeof(ngx_http_oic_auth_guard_sh_t));
@@ -593,43 +575,14 @@ ngx_http_oic_auth_guard_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     g->shpool->data = g->sh;
 
-    if (oic_random(g->sh->secret, NGX_OIC_CACHE_SECRET_LEN) != 0) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "oic_auth: no random bytes for the key of zone \"%V\"",
-                      &shm_zone->shm.name);
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_oic_auth_guard_prepare(shm_zone, g) != NGX_OK) {
+    if (ngx_oic_cache_secret(shm_zone, g->sh->secret, 1, &g->mac) != NGX_OK) {
         return NGX_ERROR;
     }
 
     ngx_rbtree_init(&g->sh->rbtree, &g->sh->sentinel, ngx_oic_keyed_insert);
     ngx_queue_init(&g->sh->clients);
 
-    len = sizeof(" in oic_auth zone \"\"") + shm_zone->shm.name.len;
-
-    g->shpool->log_ctx = ngx_slab_alloc(g->shpool, len);
-    if (g->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(g->shpool->log_ctx, " in oic_auth zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    g->shpool->log_nomem = 0;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_oic_auth_guard_cleanup(void *data)
-{
-    ngx_http_oic_auth_guard_t  *g = data;
-
-    oic_mac_free(g->mac);
-    g->mac = NULL;
+    return ngx_oic_cache_log_ctx(shm_zone, g->shpool, "oic_auth zone");
 }
 
 
@@ -637,7 +590,6 @@ ngx_shm_zone_t *
 ngx_http_oic_auth_guard_zone(ngx_conf_t *cf)
 {
     ngx_shm_zone_t             *shm_zone;
-    ngx_pool_cleanup_t         *cln;
     ngx_http_oic_auth_guard_t  *g;
 
     shm_zone = ngx_shared_memory_add(cf, &ngx_http_oic_auth_guard_name,
@@ -663,13 +615,9 @@ ngx_http_oic_auth_guard_zone(ngx_conf_t *cf)
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
+    if (ngx_oic_cache_mac_cleanup(cf->pool, &g->mac) != NGX_OK) {
         return NULL;
     }
-
-    cln->handler = ngx_http_oic_auth_guard_cleanup;
-    cln->data = g;
 
     shm_zone->init = ngx_http_oic_auth_guard_init_zone;
     shm_zone->data = g;

@@ -901,13 +901,25 @@ ngx_oic_cache_log_id(ngx_shm_zone_t *zone, u_char *key, u_char *id)
 }
 
 
-/* The zone's secret, prepared for this configuration's keys. */
-static ngx_int_t
-ngx_oic_cache_prepare(ngx_shm_zone_t *shm_zone, ngx_oic_cache_t *cache)
+/*
+ * A zone's secret (NGX_OIC_CACHE_SECRET_LEN bytes in its shared state): new
+ * random bytes when fresh (a new zone, a new secret: nothing in it was
+ * derived from another), prepared as this configuration's key (*mac).
+ */
+ngx_int_t
+ngx_oic_cache_secret(ngx_shm_zone_t *shm_zone, u_char *secret,
+    ngx_uint_t fresh, oic_mac_t **mac)
 {
-    cache->mac = oic_mac_new(cache->sh->secret, NGX_OIC_CACHE_SECRET_LEN);
+    if (fresh && oic_random(secret, NGX_OIC_CACHE_SECRET_LEN) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "oic_auth: no random bytes for the key of zone \"%V\"",
+                      &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
 
-    if (cache->mac == NULL) {
+    *mac = oic_mac_new(secret, NGX_OIC_CACHE_SECRET_LEN);
+
+    if (*mac == NULL) {
         ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
                       "oic_auth: cannot prepare the key of zone \"%V\"",
                       &shm_zone->shm.name);
@@ -918,10 +930,31 @@ ngx_oic_cache_prepare(ngx_shm_zone_t *shm_zone, ngx_oic_cache_t *cache)
 }
 
 
+/* A new zone's slab pool names it in "no memory" lines: " in <what> "name"". */
+ngx_int_t
+ngx_oic_cache_log_ctx(ngx_shm_zone_t *shm_zone, ngx_slab_pool_t *shpool,
+    const char *what)
+{
+    size_t  len;
+
+    len = sizeof(" in  \"\"") + ngx_strlen(what) + shm_zone->shm.name.len;
+
+    shpool->log_ctx = ngx_slab_alloc(shpool, len);
+    if (shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(shpool->log_ctx, " in %s \"%V\"%Z", what, &shm_zone->shm.name);
+
+    shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    size_t             len;
     ngx_uint_t         i;
     ngx_oic_cache_t   *cache, *ocache;
 
@@ -932,14 +965,16 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /* reload: keep the content, and with it the secret */
         cache->sh = ocache->sh;
         cache->shpool = ocache->shpool;
-        return ngx_oic_cache_prepare(shm_zone, cache);
+        return ngx_oic_cache_secret(shm_zone, cache->sh->secret, 0,
+                                    &cache->mac);
     }
 
     cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         cache->sh = cache->shpool->data;
-        return ngx_oic_cache_prepare(shm_zone, cache);
+        return ngx_oic_cache_secret(shm_zone, cache->sh->secret, 0,
+                                    &cache->mac);
     }
 
     cache->sh = ngx_slab_alloc(cache->shpool, sizeof(ngx_oic_cache_sh_t));
@@ -949,16 +984,9 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     cache->shpool->data = cache->sh;
 
-    /* a new zone, a new secret: nothing in it was derived from another */
-
-    if (oic_random(cache->sh->secret, NGX_OIC_CACHE_SECRET_LEN) != 0) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "oic_auth: no random bytes for the key of zone \"%V\"",
-                      &shm_zone->shm.name);
-        return NGX_ERROR;
-    }
-
-    if (ngx_oic_cache_prepare(shm_zone, cache) != NGX_OK) {
+    if (ngx_oic_cache_secret(shm_zone, cache->sh->secret, 1, &cache->mac)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -973,29 +1001,36 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     cache->sh->unaccepted_max = ngx_max(8, shm_zone->shm.size / 4
                                            / NGX_OIC_CACHE_ENTRY_SIZE);
 
-    len = sizeof(" in oic_auth_cache_zone \"\"") + shm_zone->shm.name.len;
-
-    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
-    if (cache->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(cache->shpool->log_ctx, " in oic_auth_cache_zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    cache->shpool->log_nomem = 0;
-
-    return NGX_OK;
+    return ngx_oic_cache_log_ctx(shm_zone, cache->shpool,
+                                 "oic_auth_cache_zone");
 }
 
 
 static void
 ngx_oic_cache_cleanup(void *data)
 {
-    ngx_oic_cache_t  *cache = data;
+    oic_mac_t  **mac = data;
 
-    oic_mac_free(cache->mac);
-    cache->mac = NULL;
+    oic_mac_free(*mac);
+    *mac = NULL;
+}
+
+
+/* A zone's prepared key goes with the configuration's pool. */
+ngx_int_t
+ngx_oic_cache_mac_cleanup(ngx_pool_t *pool, oic_mac_t **mac)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_oic_cache_cleanup;
+    cln->data = mac;
+
+    return NGX_OK;
 }
 
 
@@ -1003,21 +1038,16 @@ ngx_oic_cache_cleanup(void *data)
 ngx_oic_cache_t *
 ngx_oic_cache_create_ctx(ngx_pool_t *pool)
 {
-    ngx_oic_cache_t     *cache;
-    ngx_pool_cleanup_t  *cln;
+    ngx_oic_cache_t  *cache;
 
     cache = ngx_pcalloc(pool, sizeof(ngx_oic_cache_t));
     if (cache == NULL) {
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(pool, 0);
-    if (cln == NULL) {
+    if (ngx_oic_cache_mac_cleanup(pool, &cache->mac) != NGX_OK) {
         return NULL;
     }
-
-    cln->handler = ngx_oic_cache_cleanup;
-    cln->data = cache;
 
     return cache;
 }

@@ -100,6 +100,18 @@ ngx_oic_cache_t *ngx_oic_cache_create_ctx(ngx_pool_t *pool);
 ngx_int_t ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 
 /*
+ * What every oic_auth zone does with its secret and its pool (this cache's
+ * zones, the IAM guard's): a zone's secret (NGX_OIC_CACHE_SECRET_LEN bytes
+ * of its state), new random bytes when fresh, prepared as *mac; *mac freed
+ * with the configuration's pool; the slab pool's name in its log lines.
+ */
+ngx_int_t ngx_oic_cache_secret(ngx_shm_zone_t *shm_zone, u_char *secret,
+    ngx_uint_t fresh, oic_mac_t **mac);
+ngx_int_t ngx_oic_cache_mac_cleanup(ngx_pool_t *pool, oic_mac_t **mac);
+ngx_int_t ngx_oic_cache_log_ctx(ngx_shm_zone_t *shm_zone,
+    ngx_slab_pool_t *shpool, const char *what);
+
+/*
  * The key of an entry that involves a secret, a token or a user:
  * HMAC-SHA256 with the zone's secret over tag and fields (oic_cache_key's
  * encoding). Without the secret, nobody can recompute it from guessed
