@@ -61,9 +61,9 @@ __DATA__
 --- response_headers eval
 ['', "X-Cache: NEGATIVE\nX-Error: invalid_client\nWWW-Authenticate: Basic realm=\"oic\", charset=\"UTF-8\"\n!Retry-After", '']
 --- response_body_filters eval
-main::filter(errlog => qr/token request for client "hr-app" \(key [0-9a-f]{8}\) refused: .*/)
+main::filter(counts => 1, errlog => qr/token request for client "hr-app" \(key [0-9a-f]{8}\) refused: .*/)
 --- response_body_like eval
-[qr/^runs=(?:401\/(?:MISS|WAIT)\/invalid_clientx\d+ )+401\/NEGATIVE\/invalid_clientx\d+ iam=1 /,
+[qr/^401\/MISS\/invalid_client=1 401\/NEGATIVE\/invalid_client=\d+(?: 401\/WAIT\/invalid_client=\d+)? iam=1$/,
  qr/^401 Authorization Required$/,
  qr/\Atoken request for client "hr-app" \(key K\) refused: IAM error invalid_client; remembered\n\z/]
 --- no_error_log eval

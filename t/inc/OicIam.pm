@@ -80,7 +80,8 @@ sub paced {
 #   retry=    the Retry-After values of the answers that had one, distinct
 #   inflight= the most token calls in flight at once during the run
 sub _timeline {
-    my ($j, $fast_ms) = @_;
+    my ($j, $fast_ms, $counts) = @_;
+    return _counts($j) if $counts;
     my (%ord, %retry, @runs, $end);
     my $fast = 'yes';
     for my $e (@{ $j->{timeline} }) {
@@ -107,6 +108,19 @@ sub _timeline {
         "inflight=$j->{token_max_inflight}";
 }
 
+# A drive of concurrent requests, whose order of arrival at nginx is not
+# theirs: the answers counted by kind ("401/MISS/invalid_client=1 ..."),
+# then iam=.
+sub _counts {
+    my ($j) = @_;
+    my %n;
+    for my $e (@{ $j->{timeline} }) {
+        my ($t, $st, $xc, $xe) = @$e;
+        $n{ join '/', $st, $xc // '-', $xe // '-' }++;
+    }
+    return join ' ', (map { "$_=$n{$_}" } sort keys %n), "iam=$j->{token_calls}";
+}
+
 # the lines of an error.log body that match $re (the matched part, without
 # nginx's ", client: ..." suffix), with entry ids as "K"
 sub _errlog {
@@ -122,7 +136,8 @@ sub _errlog {
 }
 
 # One response_body_filters sub for every request of a block: a paced
-# drive's answer (see _timeline; fast => ms, default 1000), this nginx's
+# drive's answer (see _timeline; fast => ms, default 1000; counts => 1: see
+# _counts), this nginx's
 # error.log (the lines matching errlog => qr/.../), anything else as
 # t/basic.t shows it (OicBasic's summary: echo lines with jti=#n, drive
 # summaries; a drive also gets " jwks=N inflight=N").
@@ -135,7 +150,7 @@ sub filter {
         return $b unless defined $b;
         return _errlog($b, $errlog) if $b =~ /\A\d{4}\/\d\d\/\d\d /;
         my $j = $b =~ /\A\s*\{/ ? eval { $JSON->decode($b) } : undef;
-        return _timeline($j, $o{fast} // 1000) if ref $j eq 'HASH' && $j->{timeline};
+        return _timeline($j, $o{fast} // 1000, $o{counts}) if ref $j eq 'HASH' && $j->{timeline};
         my $s = $summary->($b);
         $s .= " jwks=$j->{jwks_calls} inflight=$j->{token_max_inflight}"
             if ref $j eq 'HASH' && $j->{statuses};
