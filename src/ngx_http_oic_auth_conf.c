@@ -1126,7 +1126,7 @@ ngx_http_oic_auth_deny_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* oic_auth_iam_rate off | RATE [burst=N]; RATE as in limit_req: 10r/s, 150r/m */
+/* oic_auth_iam_rate off | RATE [burst=N]; RATE as limit_req's: 10r/s, 150r/m */
 char *
 ngx_http_oic_auth_iam_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {

@@ -48,7 +48,8 @@ typedef enum {
 
 typedef struct {
     ngx_str_t      value;       /* copied into the caller's pool on HIT */
-    uint32_t       gen;         /* the fetch generation to wait for / complete */
+    uint32_t       gen;         /* the fetch generation to wait for, or to
+                                   complete */
     ngx_uint_t     status;      /* on FAILED, NEGATIVE: the HTTP status */
     u_char         error[32];   /* on FAILED, NEGATIVE: a short error code */
     uint32_t       version;     /* on HIT: identifies the stored value */
