@@ -286,7 +286,8 @@ sub {
 main::drive(path => '/api', n => 100, conc => 50, rand_clients => 1, bodies => 0)
 --- response_body_filters eval
 sub {
-    my $j = JSON::PP::decode_json(shift);
+    my $b = shift;
+    my $j = eval { JSON::PP::decode_json($b) } or return $b;
     my $allowed = 9 + 2 * int($j->{ms} / 1000 + 1);
     return 'calls=' . ($j->{token_calls} >= 9 && $j->{token_calls} <= $allowed ? 'within' : "$j->{token_calls} (allowed $allowed)")
         . ' ' . CORE::join ' ', map { "$_:$j->{statuses}{$_}" } sort keys %{ $j->{statuses} };
@@ -496,7 +497,7 @@ main::paced(n => 8, conc => 8, client => [qw(app1 app2 app3 app4 app5 app6 app7 
 --- response_body_filters eval
 my $f = main::filter();
 sub {
-    my $j = JSON::PP::decode_json($_[0]);
+    my $j = eval { JSON::PP::decode_json($_[0]) } or return $_[0];
     my %n;
     $n{ $_->[1] eq '200' ? '200' : "$_->[1]/$_->[3]/retry=" . ($_->[4] // '-') }++ for @{ $j->{timeline} };
     return CORE::join ' ', "inflight=$j->{token_max_inflight}", map { "$_:$n{$_}" } sort keys %n;
