@@ -60,6 +60,15 @@ static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_lifetime_bounds = {
     ngx_http_oic_auth_check_bounds, 1, 3600, "between 1s and 1h"
 };
 
+/* a refusal remembered for longer than an hour outlives any fix */
+static ngx_http_oic_auth_bounds_t  ngx_http_oic_auth_negative_bounds = {
+    ngx_http_oic_auth_check_bounds, 0, 3600, "at most 1h"
+};
+
+static ngx_conf_num_bounds_t  ngx_http_oic_auth_connections_bounds = {
+    ngx_conf_check_num_bounds, 1, NGX_HTTP_OIC_AUTH_GUARD_SLOTS
+};
+
 
 #define NGX_HTTP_OIC_AUTH_CONF                                               \
     (NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF)
@@ -125,6 +134,41 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_oic_auth_field(refresh_margin),
       &ngx_http_oic_auth_margin_bounds },
+
+    { ngx_string("oic_auth_negative_ttl"),
+      NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_oic_auth_field(negative_ttl),
+      &ngx_http_oic_auth_negative_bounds },
+
+    { ngx_string("oic_auth_failure_limit"),
+      NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE12,
+      ngx_http_oic_auth_failure_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("oic_auth_iam_rate"),
+      NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE12,
+      ngx_http_oic_auth_iam_rate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("oic_auth_iam_connections"),
+      NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_oic_auth_field(connections),
+      &ngx_http_oic_auth_connections_bounds },
+
+    { ngx_string("oic_auth_purge_on_status"),
+      NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_1MORE,
+      ngx_http_oic_auth_purge_on_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("oic_auth_timeout"),
       NGX_HTTP_OIC_AUTH_CONF|NGX_CONF_TAKE1,
@@ -577,7 +621,7 @@ ngx_http_oic_auth_init(ngx_conf_t *cf)
 
     *h = ngx_http_oic_auth_precontent_handler;
 
-    return NGX_OK;
+    return ngx_http_oic_auth_purge_init(cf);
 }
 
 

@@ -11,12 +11,20 @@
 #      exceeds (1000000r/s, burst=1000 nodelay: counted, never refused), run
 #      right after 4: the cost of the limit on the hit path,
 #   5. oic_auth exchange, one Entra user (the user's IAM token from the cache),
-# all three proxying to a "return 200" server block of the same nginx on
-# another port (keep-alive upstream connections), measured with wrk.
+#   6. oic_auth basic, one wrong secret hammered (IAM refuses it once; the
+#      refusal is remembered),
+#   7. oic_auth basic, a new made-up client id on every request (IAM is asked
+#      no more than the default budget allows: 2r/s burst=8),
+#   8. case 4 again while case 7 runs at the same time (the cached client's
+#      requests/s during the flood),
+# all proxying to a "return 200" server block of the same nginx on another
+# port (keep-alive upstream connections), measured with wrk. For 6 to 8 the
+# IAM token calls made during the run are reported too.
 #
 #   bench/bench.sh                 # wrk -t2 -c32 -d10s for 1 and 2, 20,000 tokens for 3
 #   BENCH_DURATION=5s BENCH_TOKENS=40000 bench/bench.sh
 #   BENCH_LIMIT_PAIRS=6 bench/bench.sh   # then 4 and 4b alternately, 6 times each
+#   BENCH_PORT=27020 bench/bench.sh    # nginx on 27020 and 27021 (else two free ports)
 #
 # Everything runs on 127.0.0.1 and is stopped at exit: the mock Entra ID of
 # t/mock/idp.js (JWKS, and the test-only mint endpoint that pre-mints
@@ -117,21 +125,27 @@ REPEATED=$(cat "$WORK/repeated.txt")
 
 # ---- nginx: the front server and the "return 200" upstream on two free ports
 
-read -r FRONT_PORT UP_PORT < <(node -e '
-const net = require("net"); const ports = [];
-(function next() {
-  const s = net.createServer().listen(0, "127.0.0.1", () => {
-    ports.push(s.address().port); s.close(() => ports.length < 2 ? next() : console.log(ports.join(" ")));
-  });
-})();')
+if [ -n "${BENCH_PORT:-}" ]; then
+    FRONT_PORT=$BENCH_PORT UP_PORT=$((BENCH_PORT + 1))
+else
+    read -r FRONT_PORT UP_PORT < <(node -e '
+    const net = require("net"); const ports = [];
+    (function next() {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        ports.push(s.address().port); s.close(() => ports.length < 2 ? next() : console.log(ports.join(" ")));
+      });
+    })();')
+fi
 
 mkdir -p "$WORK/conf" "$WORK/logs"
 SCOPE='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all'
 secret_of() { node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id===process.argv[2]).secret)' "$TOP/t/mock/clients.json" "$1"; }
 secret_of exchange-app >"$WORK/exchange.secret"
 # RFC 6749 2.3.1: form-urlencode, then Basic
-BASIC=$(node -e 'const f=s=>encodeURIComponent(s).replace(/%20/g,"+").replace(/[!\x27()~]/g,c=>"%"+c.charCodeAt(0).toString(16).toUpperCase());
-  process.stdout.write(Buffer.from(f(process.argv[1])+":"+f(process.argv[2])).toString("base64"))' app1 "$(secret_of app1)")
+basic_of() { node -e 'const f=s=>encodeURIComponent(s).replace(/%20/g,"+").replace(/[!\x27()~]/g,c=>"%"+c.charCodeAt(0).toString(16).toUpperCase());
+  process.stdout.write(Buffer.from(f(process.argv[1])+":"+f(process.argv[2])).toString("base64"))' "$1" "$2"; }
+BASIC=$(basic_of app1 "$(secret_of app1)")
+WRONG=$(basic_of app2 wrong-secret)
 cat >"$WORK/conf/nginx.conf" <<EOF
 load_module $MODULE;
 worker_processes 2;
@@ -290,6 +304,38 @@ function done(summary, latency, requests)
 end
 EOF
 
+cat >"$WORK/madeup.lua" <<'EOF'
+-- Every request: Basic credentials of a client id nobody knows, new each time.
+local b64c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local function b64(s)
+  return ((s:gsub(".", function(c)
+    local r, b = "", c:byte()
+    for i = 8, 1, -1 do r = r .. (b % 2 ^ i - b % 2 ^ (i - 1) > 0 and "1" or "0") end
+    return r
+  end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
+    if #x < 6 then return "" end
+    local c = 0
+    for i = 1, 6 do c = c + (x:sub(i, i) == "1" and 2 ^ (6 - i) or 0) end
+    return b64c:sub(c + 1, c + 1)
+  end) .. ({ "", "==", "=" })[#s % 3 + 1])
+end
+
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+
+local n = 0
+function request()
+  n = n + 1
+  local cred = string.format("made-up-%d-%d-%d:x", tid, n, math.random(1, 1000000000))
+  return wrk.format("GET", "/basic", { ["Authorization"] = "Basic " .. b64(cred) })
+end
+EOF
+
+iam_calls() { curl -s "http://127.0.0.1:$IAM_PORT/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.total)))'; }
+
 run() {   # run <name> <wrk args...>: prints "rps p50 p99 requests non2xx errors"
     local name=$1; shift
     local log="$WORK/wrk-$name.txt"
@@ -323,8 +369,23 @@ read -r D_N D_SECS D_RPS D_BAD < <(awk '/^distinct:/ {print $2, $3, $4, $5}' "$W
 set -- $R3
 R3="$D_RPS $2 $3 $D_N $5 ${6:-}"
 
+# the floods (after the runs above, so that they cannot disturb them)
+C0=$(iam_calls)
+R6=$(run wrong -H "Authorization: Basic $WRONG" "http://127.0.0.1:$FRONT_PORT/basic")
+C1=$(iam_calls)
+R7=$(run madeup -s "$WORK/madeup.lua" "http://127.0.0.1:$FRONT_PORT/basic")
+C2=$(iam_calls)
+# 8: the cached client (half the connections) while made-up ids flood (the other half)
+HALF=$((CONNECTIONS / 2)); HALF_T=$(( THREADS > 1 ? THREADS / 2 : 1 ))
+( THREADS=$HALF_T CONNECTIONS=$HALF run flood -s "$WORK/madeup.lua" "http://127.0.0.1:$FRONT_PORT/basic" >"$WORK/r8-flood" ) &
+FLOOD=$!
+R8=$(THREADS=$HALF_T CONNECTIONS=$HALF run during -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic")
+wait "$FLOOD"
+R8F=$(cat "$WORK/r8-flood")
+C3=$(iam_calls)
+
 # no request may have failed, no token may have been refused
-for r in "$R1" "$R2" "$R3" "$R4" "$R4L" "$R5"; do
+for r in "$R1" "$R2" "$R3" "$R4" "$R4L" "$R5" "$R8"; do
     set -- $r
     if [ "$5" != 0 ] || [ -n "${6:-}" ]; then
         echo "failed requests ($r):" >&2
@@ -356,7 +417,12 @@ set -- $R3; printf '%-44s %12s %10s %10s %10s\n' "3. bearer, all-distinct tokens
 set -- $R4; printf '%-44s %12s %10s %10s %10s\n' "4. basic, one client (IAM token cached)" "$1" "$2" "$3" "$4"
 set -- $R4L; printf '%-44s %12s %10s %10s %10s\n' "4b. basic, as 4 + oic_auth_limit (not hit)" "$1" "$2" "$3" "$4"
 set -- $R5; printf '%-44s %12s %10s %10s %10s\n' "5. exchange, one user (IAM token cached)" "$1" "$2" "$3" "$4"
-echo "(1, 2, 4, 4b, 5: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
+set -- $R6; printf '%-44s %12s %10s %10s %10s   IAM calls: %s (%s answered 401)\n' "6. basic, one wrong secret hammered" "$1" "$2" "$3" "$4" "$((C1 - C0))" "$5"
+set -- $R7; printf '%-44s %12s %10s %10s %10s   IAM calls: %s (%s answered 401/503)\n' "7. basic, a made-up client id per request" "$1" "$2" "$3" "$4" "$((C2 - C1))" "$5"
+set -- $R8; printf '%-44s %12s %10s %10s %10s   IAM calls: %s, with the flood beside it\n' "8. case 4 during case 7 (half the conns each)" "$1" "$2" "$3" "$4" "$((C3 - C2))"
+set -- $R8F; printf '%-44s %12s %10s %10s %10s   (%s answered 401/503)\n' "   the flood beside it" "$1" "$2" "$3" "$4" "$5"
+echo "(1, 2, 4, 4b, 5 to 8: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
+echo "(7 and 8: the default budget allows 9 calls at once, then 2 a second: at most $((9 + 2 * ${DURATION%s})) in $DURATION each)"
 if [ "$LIMIT_PAIRS" -gt 0 ]; then
     echo "4 and 4b alternately, $LIMIT_PAIRS x $DURATION each (requests/s):"
     echo "   4:$P4   median $(median <<<"$P4")"

@@ -154,11 +154,42 @@ void oic_token_response_parse(long http_status, const char *body, size_t len,
 void oic_token_result_free(oic_token_result_t *r);
 
 /*
- * How long (seconds) a token may be served from cache:
- * expires_in - margin, or 0 (do not cache) when expires_in < 0 or
- * expires_in <= margin.
+ * The life of a token issued at now (seconds): its real end, never served at
+ * or after, is the earlier of now + expires_in and the token's own exp claim
+ * (jwt_exp, -1 when none: oic_jwt_peek_exp); its refresh starts at
+ * real_end - margin, or halfway through its life when the life is not longer
+ * than the margin. Returns
+ *   OIC_LIFE_OK       cacheable: real_end and refresh_at set
+ *   OIC_LIFE_SHORT    cacheable, life <= margin: refresh_at = now + life / 2
+ *   OIC_LIFE_NONE     expires_in missing or invalid (< 0): not cacheable
+ *   OIC_LIFE_EXPIRED  the exp claim is not after now: not cacheable
+ * by_exp is 1 when the exp claim, not expires_in, set the real end.
+ * expires_in is capped at OIC_EXPIRES_MAX; a negative margin counts as 0.
  */
-long long oic_token_ttl(long long expires_in, long long margin);
+typedef enum {
+    OIC_LIFE_NONE = 0,
+    OIC_LIFE_OK,
+    OIC_LIFE_SHORT,
+    OIC_LIFE_EXPIRED
+} oic_life_rc_t;
+
+typedef struct {
+    long long  real_end;
+    long long  refresh_at;
+    int        by_exp;
+} oic_token_life_t;
+
+int oic_token_life(long long now, long long expires_in, long long jwt_exp,
+                   long long margin, oic_token_life_t *out);
+
+/*
+ * The wait before the next call after `failures` consecutive failures:
+ * base_ms doubling per failure, capped at cap_ms, then spread by +-20 %
+ * with rnd (any 32-bit random number: rnd 0 gives 0.8 times the wait,
+ * UINT32_MAX just under 1.2 times). 0 for no failure.
+ */
+long long oic_backoff_ms(unsigned failures, long long base_ms,
+                         long long cap_ms, uint32_t rnd);
 
 #ifdef __cplusplus
 }

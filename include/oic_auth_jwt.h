@@ -137,6 +137,16 @@ int oic_jwt_has_scopes(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy,
 long long oic_jwt_exp(const oic_jwt_t *jwt);
 
 /*
+ * The exp claim of a token that has the shape of a JWT (three dot-separated
+ * segments whose second is base64url of a JSON object), read WITHOUT any
+ * check of its header or signature: for a token the caller obtained itself
+ * (an IAM access token), whose own exp may only shorten its use. Integer
+ * seconds (floor), or -1 when the token is not of that shape (an opaque
+ * token), longer than OIC_JWT_MAX_LEN, or has no usable exp.
+ */
+long long oic_jwt_peek_exp(const char *token, size_t len);
+
+/*
  * A top-level claim: strings as is, integers in decimal, reals in the shortest
  * %.15g..%.17g form that reads back exactly (1.5, 1700000000.75, 1e+21),
  * booleans true/false, arrays: their scalar elements space-joined (nested

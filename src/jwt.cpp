@@ -549,12 +549,43 @@ extern "C" int oic_jwt_has_scopes(const oic_jwt_t *jwt, const oic_jwt_policy_t *
     }
 }
 
+namespace oic {
+namespace {
+
+// A NumericDate claim as integer seconds (floor); -1 when absent, not a
+// number, negative or beyond long long.
+long long seconds_of(const json_t *claims, const char *name) {
+    long double v;
+    if (!number_of(json_object_get(claims, name), &v)) return -1;
+    if (v < 0 || v >= 9.2e18L) return -1;
+    return (long long)v;  /* v >= 0: truncation is floor */
+}
+
+}  // namespace
+}  // namespace oic
+
 extern "C" long long oic_jwt_exp(const oic_jwt_t *jwt) {
     try {
-        long double v;
-        if (!jwt || !number_of(json_object_get(jwt->claims.get(), "exp"), &v)) return -1;
-        if (v < 0 || v >= 9.2e18L) return -1;
-        return (long long)v;  /* v >= 0: truncation is floor */
+        if (!jwt) return -1;
+        return seconds_of(jwt->claims.get(), "exp");
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" long long oic_jwt_peek_exp(const char *token, size_t len) {
+    try {
+        if (!token || len > OIC_JWT_MAX_LEN) return -1;
+        std::string_view t(token, len);
+        size_t d1 = t.find('.');
+        size_t d2 = d1 == std::string_view::npos ? d1 : t.find('.', d1 + 1);
+        if (d2 == std::string_view::npos || t.find('.', d2 + 1) != std::string_view::npos) return -1;
+        auto pay = b64url_decode(t.substr(d1 + 1, d2 - d1 - 1));
+        if (!pay) return -1;
+        std::string why;
+        Json claims = parse_object(*pay, &why);
+        if (!claims) return -1;
+        return seconds_of(claims.get(), "exp");
     } catch (...) {
         return -1;
     }

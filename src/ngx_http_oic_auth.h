@@ -14,7 +14,12 @@
  *   ngx_http_oic_auth_bearer.c     bearer validation (exchange uses it too)
  *   ngx_http_oic_auth_exchange.c   exchange mode
  *   ngx_http_oic_auth_jwks.c       JWKS documents and this worker's keys
- *   ngx_http_oic_auth_iam.c        IAM tokens: cache lookup and answers
+ *   ngx_http_oic_auth_iam.c        IAM tokens: cache lookup, refresh ahead,
+ *                                  the gate before a call, IAM's answers,
+ *                                  purges on the backend's answer
+ *   ngx_http_oic_auth_iam_guard.c  module-wide state protecting IAM: 429
+ *                                  blocks, budgets, connection slots,
+ *                                  failure limits
  *   ngx_http_oic_auth_fetch.c      fetch, park, wake: single flight
  *   ngx_http_oic_auth_answer.c     refusals, challenges, the forwarded header
  *   ngx_http_oic_auth_var.c        $oic_auth_* variables
@@ -38,6 +43,7 @@
 #include "ngx_oic_redis.h"
 #include "ngx_oic_cache.h"
 #include "ngx_oic_jwt_cache.h"
+#include "ngx_http_oic_auth_iam_guard.h"
 
 
 #define NGX_HTTP_OIC_AUTH_BASIC     0x01
@@ -50,11 +56,19 @@
 #define NGX_HTTP_OIC_AUTH_POLL_MIN        4     /* ms */
 #define NGX_HTTP_OIC_AUTH_POLL_MAX        50    /* ms */
 #define NGX_HTTP_OIC_AUTH_GRACE           2000  /* ms added to a wait */
+#define NGX_HTTP_OIC_AUTH_SLOT_POLL       20    /* ms between looks for a
+                                                   free connection */
 #define NGX_HTTP_OIC_AUTH_LOG_ID          64    /* id chars in a log line */
 #define NGX_HTTP_OIC_AUTH_KID_INTERVAL    60    /* s between forced refetches */
 #define NGX_HTTP_OIC_AUTH_JWKS_RETRY      60    /* s after a failed refresh */
 #define NGX_HTTP_OIC_AUTH_JWKS_KEEP       (30 * 86400)
 #define NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY 5     /* s: no keys at all */
+#define NGX_HTTP_OIC_AUTH_BACKOFF_BASE    1000  /* ms after a failed call */
+#define NGX_HTTP_OIC_AUTH_BACKOFF_CAP     30000 /* ms: doubling up to */
+
+/* ngx_http_oic_auth_fetch() flags */
+#define NGX_HTTP_OIC_AUTH_FETCH_JWKS        0x01
+#define NGX_HTTP_OIC_AUTH_FETCH_BACKGROUND  0x02  /* ctx does not wait */
 
 #define NGX_HTTP_OIC_AUTH_FLEET_PREFIX_MAX 64   /* oic_auth_redis prefix= */
 /* a Redis key name: the prefix, 64 hex digits, a NUL */
@@ -72,6 +86,17 @@ typedef struct {
     ngx_flag_t                  ssl_verify;
     ngx_str_t                   ssl_trusted_certificate;
     ngx_str_t                   realm;
+
+    /* protecting IAM */
+    ngx_shm_zone_t             *guard;
+    time_t                      negative_ttl;
+    ngx_uint_t                  failure_limit;      /* 0: off */
+    time_t                      failure_window;
+    ngx_http_oic_auth_budget_t  budget;
+    ngx_int_t                   connections;
+    ngx_array_t                *purge_status;       /* of ngx_uint_t */
+    u_char                      endpoint_key[NGX_OIC_KEY_LEN];
+    u_char                      jwks_endpoint_key[NGX_OIC_KEY_LEN];
 
     /* bearer and exchange: token validation */
     ngx_str_t                   jwks_uri;
@@ -181,15 +206,18 @@ typedef struct {
     ngx_str_t                   token;
     ngx_str_t                   cache_status;
     ngx_str_t                   error;
+    time_t                      retry_after;    /* s, of a refusal (0: none) */
 
     ngx_queue_t                 wait_link;  /* in fetch->waiters */
     ngx_http_oic_auth_fetch_t  *fetch;
     ngx_event_t                 poll;
     ngx_msec_t                  poll_delay;
+    ngx_msec_t                  slot_wait;      /* since, for a connection */
 
     /* the Authorization header the client sent (unset: none) */
     ngx_str_t                   client_auth;
     ngx_table_elt_t            *challenges[2];  /* WWW-Authenticate added */
+    ngx_table_elt_t            *retry_header;   /* Retry-After added */
     unsigned                    client_auth_set:1;
     unsigned                    own_headers:1;  /* a subrequest's own list */
     unsigned                    verified:1;     /* the limits' turn came */
@@ -201,9 +229,14 @@ struct ngx_http_oic_auth_fetch_s {
     u_char                      key[NGX_OIC_KEY_LEN];
     uint32_t                    gen;
     ngx_shm_zone_t             *zone;       /* NULL: an uncached fetch */
+    ngx_http_oic_auth_loc_conf_t *conf;     /* the location that started it */
     ngx_uint_t                  jwks;       /* a JWKS, not a token */
     ngx_uint_t                  exchange;
+    ngx_uint_t                  accepted;   /* the key was accepted before */
+    ngx_uint_t                  failures;   /* of the key, before this one */
     time_t                      ttl;        /* JWKS: refresh; token: margin */
+    u_char                      client_key[NGX_OIC_KEY_LEN];  /* failures */
+    ngx_http_oic_auth_slot_t    slot;       /* a connection slot held */
     ngx_queue_t                 waiters;
     ngx_oic_http_t              http;
     u_char                      who[NGX_HTTP_OIC_AUTH_LOG_ID + 64];
@@ -246,6 +279,12 @@ char *ngx_http_oic_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_deny_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_oic_auth_iam_rate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_oic_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_oic_auth_purge_on_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_oic_auth_request.c */
 ngx_http_oic_auth_ctx_t *ngx_http_oic_auth_get_ctx(ngx_http_request_t *r);
@@ -282,6 +321,9 @@ void ngx_http_oic_auth_jwks_exit(void);
 ngx_int_t ngx_http_oic_auth_keys(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     oic_jwks_t **keys);
+ngx_int_t ngx_http_oic_auth_jwks_fetch(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    uint32_t gen);
 void ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h);
 
 /* ngx_http_oic_auth_iam.c */
@@ -291,17 +333,22 @@ ngx_int_t ngx_http_oic_auth_token_request(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     ngx_oic_http_conf_t *hc);
 void ngx_http_oic_auth_token_done(ngx_oic_http_t *h);
+ngx_int_t ngx_http_oic_auth_purge_init(ngx_conf_t *cf);
 
 /* ngx_http_oic_auth_fetch.c */
 void ngx_http_oic_auth_fetch_init(void);
 ngx_http_oic_auth_fetch_t *ngx_http_oic_auth_fetch(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
-    ngx_shm_zone_t *zone, u_char *key, uint32_t gen, ngx_uint_t jwks);
+    ngx_shm_zone_t *zone, u_char *key, uint32_t gen, ngx_uint_t flags);
 ngx_int_t ngx_http_oic_auth_park(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx, u_char *key, uint32_t gen,
     ngx_uint_t jwks);
 void ngx_http_oic_auth_wake(ngx_http_oic_auth_fetch_t *fetch,
-    ngx_int_t status, ngx_str_t *token, char *code);
+    ngx_int_t status, ngx_str_t *token, char *code, time_t retry_after);
+void ngx_http_oic_auth_who(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, u_char *key, u_char *buf, size_t size);
+ngx_int_t ngx_http_oic_auth_delay(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_msec_t ms);
 void ngx_http_oic_auth_cleanup(void *data);
 void ngx_http_oic_auth_resume(ngx_http_request_t *r);
 void ngx_http_oic_auth_log_id(u_char *dst, size_t size, u_char *id,

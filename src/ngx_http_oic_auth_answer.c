@@ -11,6 +11,8 @@ static ngx_int_t ngx_http_oic_auth_set_bearer(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_oic_auth_challenge(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_oic_auth_retry_after(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx);
 
 
 ngx_int_t
@@ -47,7 +49,47 @@ ngx_http_oic_auth_finish(ngx_http_request_t *r,
         }
     }
 
+    if (ctx->retry_after && ngx_http_oic_auth_retry_after(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ctx->status;
+}
+
+
+/* Retry-After: N, once per answer (a refusal that goes again keeps it). */
+static ngx_int_t
+ngx_http_oic_auth_retry_after(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx)
+{
+    ngx_table_elt_t  *h;
+
+    h = ctx->retry_header;
+
+    if (h == NULL) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (h->value.data == NULL) {
+            h->hash = 0;
+            return NGX_ERROR;
+        }
+
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Retry-After");
+        ctx->retry_header = h;
+    }
+
+    h->hash = 1;
+    h->value.len = ngx_sprintf(h->value.data, "%T", ctx->retry_after)
+                   - h->value.data;
+
+    return NGX_OK;
 }
 
 
@@ -154,13 +196,21 @@ ngx_http_oic_auth_push_challenge(ngx_http_request_t *r,
 }
 
 
-/* The challenges this context added go (a new check, or access granted). */
+/*
+ * The challenges (and the Retry-After) this context added go (a new check,
+ * or access granted).
+ */
 void
 ngx_http_oic_auth_drop_challenges(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx)
 {
     ngx_uint_t        i;
     ngx_table_elt_t  *h;
+
+    if (ctx->retry_header) {
+        ctx->retry_header->hash = 0;
+        ctx->retry_header = NULL;
+    }
 
     for (i = 0; i < 2; i++) {
         h = ctx->challenges[i];

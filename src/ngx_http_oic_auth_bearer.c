@@ -228,16 +228,9 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
                           why, &lcf->jwks_uri);
 
             if (crc == NGX_OIC_CACHE_OWNER
-                && ngx_http_oic_auth_fetch(r, lcf, ctx, lcf->zone,
-                                           lcf->jwks_key, res.gen, 1)
-                   == NULL)
+                && ngx_http_oic_auth_jwks_fetch(r, lcf, ctx, res.gen)
+                   != NGX_OK)
             {
-                ngx_oic_cache_fail(lcf->zone, lcf->jwks_key, res.gen,
-                                   NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
-                                   ngx_time()
-                                   + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
-                                   ngx_time()
-                                   + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
                 return ngx_http_oic_auth_invalid_token(r, ctx,
                                                        "invalid_token", err);
             }

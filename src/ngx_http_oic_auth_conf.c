@@ -14,6 +14,8 @@ static char *ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
 static char *ngx_http_oic_auth_no_algorithm(ngx_conf_t *cf,
     ngx_http_oic_auth_loc_conf_t *conf);
+static char *ngx_http_oic_auth_merge_guard(ngx_conf_t *cf,
+    ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
 
 
 static ngx_conf_enum_t  ngx_http_oic_auth_modes[] = {
@@ -61,7 +63,8 @@ ngx_http_oic_auth_create_loc_conf(ngx_conf_t *cf)
 
     /*
      * set by ngx_pcalloc(): all ngx_str_t fields, conf->policy,
-     * conf->jwks_key, conf->scopes_text, conf->client_secret
+     * conf->jwks_key, conf->scopes_text, conf->client_secret, conf->guard,
+     * conf->endpoint_key, conf->jwks_endpoint_key
      */
 
     conf->modes = NGX_CONF_UNSET_UINT;
@@ -69,6 +72,13 @@ ngx_http_oic_auth_create_loc_conf(ngx_conf_t *cf)
     conf->refresh_margin = NGX_CONF_UNSET;
     conf->timeout = NGX_CONF_UNSET_MSEC;
     conf->ssl_verify = NGX_CONF_UNSET;
+
+    conf->negative_ttl = NGX_CONF_UNSET;
+    conf->failure_limit = NGX_CONF_UNSET_UINT;
+    conf->failure_window = NGX_CONF_UNSET;
+    conf->budget.rate = NGX_CONF_UNSET_UINT;
+    conf->connections = NGX_CONF_UNSET;
+    conf->purge_status = NGX_CONF_UNSET_PTR;
 
     conf->jwks_static = NGX_CONF_UNSET_PTR;
     conf->jwks_refresh = NGX_CONF_UNSET;
@@ -178,6 +188,10 @@ ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_oic_auth_merge_guard(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->modes == 0) {
         return NGX_CONF_OK;
     }
@@ -214,6 +228,67 @@ ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"oic_auth_timeout\" must be greater than 0");
         return NGX_CONF_ERROR;
+    }
+
+    /* the module-wide state that protects IAM (and the JWKS URIs) */
+
+    conf->guard = ngx_http_oic_auth_guard_zone(cf);
+    if (conf->guard == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Protecting IAM: the negative cache, the failure limit, the budget (one
+ * per token endpoint and rate: locations that name both the same share
+ * it), the connection cap, purges; and the keys of the endpoints' records
+ * in the guard zone.
+ */
+static char *
+ngx_http_oic_auth_merge_guard(ngx_conf_t *cf,
+    ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf)
+{
+    u_char     rate[NGX_INT_T_LEN], burst[NGX_INT_T_LEN];
+    oic_str_t  fields[3];
+
+    ngx_conf_merge_sec_value(conf->negative_ttl, prev->negative_ttl, 30);
+    ngx_conf_merge_uint_value(conf->failure_limit, prev->failure_limit, 10);
+    ngx_conf_merge_sec_value(conf->failure_window, prev->failure_window, 60);
+    ngx_conf_merge_value(conf->connections, prev->connections, 8);
+    ngx_conf_merge_ptr_value(conf->purge_status, prev->purge_status, NULL);
+
+    if (conf->budget.rate == NGX_CONF_UNSET_UINT) {
+        if (prev->budget.rate == NGX_CONF_UNSET_UINT) {
+            /* 2r/s burst=8: within a free identity domain's 10/s, 150/min */
+            conf->budget.rate = 2000;
+            conf->budget.burst = 8000;
+
+        } else {
+            conf->budget.rate = prev->budget.rate;
+            conf->budget.burst = prev->budget.burst;
+        }
+    }
+
+    if (conf->token_endpoint.len) {
+        ngx_http_oic_auth_guard_endpoint_key(&conf->token_endpoint,
+                                             conf->endpoint_key);
+
+        fields[0].data = (char *) conf->token_endpoint.data;
+        fields[0].len = conf->token_endpoint.len;
+        fields[1].data = (char *) rate;
+        fields[1].len = ngx_sprintf(rate, "%ui", conf->budget.rate) - rate;
+        fields[2].data = (char *) burst;
+        fields[2].len = ngx_sprintf(burst, "%ui", conf->budget.burst) - burst;
+
+        oic_cache_key("budget", fields, 3, conf->budget.key);
+    }
+
+    if (conf->jwks_uri.len) {
+        ngx_http_oic_auth_guard_endpoint_key(&conf->jwks_uri,
+                                             conf->jwks_endpoint_key);
     }
 
     return NGX_CONF_OK;
@@ -769,6 +844,13 @@ ngx_http_oic_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
+    if (ngx_strcmp(value[1].data, "oic_auth_iam_guard") == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone name \"%V\" is reserved by oic_auth",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
     lcf->zone = ngx_shared_memory_add(cf, &value[1], 0,
                                       &ngx_http_oic_auth_module);
     if (lcf->zone == NULL) {
@@ -1102,6 +1184,191 @@ ngx_http_oic_auth_deny_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     lcf->deny_status = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* oic_auth_iam_rate off | RATE [burst=N]; RATE as limit_req's: 10r/s, 150r/m */
+char *
+ngx_http_oic_auth_iam_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_oic_auth_loc_conf_t *lcf = conf;
+
+    ngx_int_t   rate, burst, scale;
+    ngx_str_t  *value;
+
+    if (lcf->budget.rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts > 2) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->budget.rate = 0;
+        lcf->budget.burst = 0;
+        return NGX_CONF_OK;
+    }
+
+    scale = 0;
+    rate = NGX_ERROR;
+
+    if (value[1].len > 3) {
+        if (ngx_strncmp(value[1].data + value[1].len - 3, "r/s", 3) == 0) {
+            scale = 1;
+
+        } else if (ngx_strncmp(value[1].data + value[1].len - 3, "r/m", 3)
+                   == 0)
+        {
+            scale = 60;
+        }
+
+        rate = ngx_atoi(value[1].data, value[1].len - 3);
+    }
+
+    if (scale == 0 || rate == NGX_ERROR || rate == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rate \"%V\", it must be like \"10r/s\" "
+                           "or \"150r/m\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    burst = 0;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "burst=", 6) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        burst = ngx_atoi(value[2].data + 6, value[2].len - 6);
+
+        if (burst == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid burst value \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    lcf->budget.rate = rate * 1000 / scale;
+    lcf->budget.burst = burst * 1000;
+
+    if (lcf->budget.rate == 0) {
+        lcf->budget.rate = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* oic_auth_failure_limit off | NUMBER TIME; */
+char *
+ngx_http_oic_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_oic_auth_loc_conf_t *lcf = conf;
+
+    time_t      window;
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (lcf->failure_limit != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2) {
+        if (ngx_strcmp(value[1].data, "off") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\", it must be \"off\" or "
+                               "a number and a time, e.g. \"10 1m\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->failure_limit = 0;
+        lcf->failure_window = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\", it must be a number of "
+                           "refusals greater than 0", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    window = ngx_parse_time(&value[2], 1);
+
+    if (window == (time_t) NGX_ERROR || window == 0 || window > 3600) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\", \"%V\" must be a time "
+                           "between 1s and 1h", &value[2], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->failure_limit = n;
+    lcf->failure_window = window;
+
+    return NGX_CONF_OK;
+}
+
+
+/* oic_auth_purge_on_status CODE ...; (300 to 599) */
+char *
+ngx_http_oic_auth_purge_on_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_oic_auth_loc_conf_t *lcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t   i, *code;
+
+    if (lcf->purge_status != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        lcf->purge_status = NULL;
+        return NGX_CONF_OK;
+    }
+
+    lcf->purge_status = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                         sizeof(ngx_uint_t));
+    if (lcf->purge_status == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        n = ngx_atoi(value[i].data, value[i].len);
+
+        if (n < 300 || n > 599) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\", it must be a status "
+                               "code between 300 and 599", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        code = ngx_array_push(lcf->purge_status);
+        if (code == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *code = n;
+    }
 
     return NGX_CONF_OK;
 }

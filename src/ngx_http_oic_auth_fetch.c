@@ -11,6 +11,7 @@
 
 static void ngx_http_oic_auth_poll_handler(ngx_event_t *ev);
 static void ngx_http_oic_auth_deadline_handler(ngx_event_t *ev);
+static void ngx_http_oic_auth_delay_handler(ngx_event_t *ev);
 
 
 /* this worker's fetches in flight */
@@ -91,14 +92,18 @@ parked:
 }
 
 
-/* Start a token or JWKS request; ctx (may be NULL) becomes its first waiter. */
+/*
+ * Start a token or JWKS request. ctx (may be NULL for a JWKS) becomes its
+ * first waiter, unless flags has NGX_HTTP_OIC_AUTH_FETCH_BACKGROUND (a
+ * refresh: the request goes on with the token it has, but its credentials
+ * make the token request).
+ */
 ngx_http_oic_auth_fetch_t *
 ngx_http_oic_auth_fetch(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
-    ngx_shm_zone_t *zone, u_char *key, uint32_t gen, ngx_uint_t jwks)
+    ngx_shm_zone_t *zone, u_char *key, uint32_t gen, ngx_uint_t flags)
 {
     u_char                      id[NGX_HTTP_OIC_AUTH_LOG_ID];
-    u_char                      hex[NGX_OIC_CACHE_LOG_ID_LEN];
     ngx_int_t                   rc;
     ngx_oic_http_conf_t         hc;
     ngx_http_oic_auth_fetch_t  *fetch;
@@ -111,7 +116,9 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
     ngx_memcpy(fetch->key, key, NGX_OIC_KEY_LEN);
     fetch->gen = gen;
     fetch->zone = zone;
-    fetch->jwks = jwks;
+    fetch->conf = lcf;
+    fetch->jwks = (flags & NGX_HTTP_OIC_AUTH_FETCH_JWKS) ? 1 : 0;
+    fetch->slot.index = -1;
     ngx_queue_init(&fetch->waiters);
 
     ngx_memzero(&hc, sizeof(ngx_oic_http_conf_t));
@@ -119,7 +126,7 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
     hc.ssl_verify = lcf->ssl_verify;
     hc.cafile = lcf->ssl_trusted_certificate;
 
-    if (jwks) {
+    if (fetch->jwks) {
         ngx_http_oic_auth_log_id(id, sizeof(id), lcf->jwks_uri.data,
                                  lcf->jwks_uri.len);
         ngx_snprintf(fetch->who, sizeof(fetch->who), "JWKS \"%s\"%Z", id);
@@ -131,22 +138,9 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
         rc = NGX_OK;
 
     } else {
-        ngx_oic_cache_log_id(lcf->zone, key, hex);
+        ngx_http_oic_auth_who(lcf, ctx, key, fetch->who, sizeof(fetch->who));
 
-        if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
-            ngx_http_oic_auth_log_id(id, sizeof(id), ctx->client_id.data,
-                                     ctx->client_id.len);
-            ngx_snprintf(fetch->who, sizeof(fetch->who),
-                         "client \"%s\" (key %s)%Z", id, hex);
-
-        } else {
-            ngx_http_oic_auth_log_id(id, sizeof(id), ctx->user.data,
-                                     ctx->user.len);
-            ngx_snprintf(fetch->who, sizeof(fetch->who),
-                         "user \"%s\" (key %s)%Z", id, hex);
-            fetch->exchange = 1;
-        }
-
+        fetch->exchange = (ctx->mode != NGX_HTTP_OIC_AUTH_BASIC);
         fetch->ttl = lcf->refresh_margin;
         fetch->http.handler = ngx_http_oic_auth_token_done;
         hc.url = lcf->token_endpoint;
@@ -185,10 +179,10 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
 
     ngx_queue_insert_tail(&ngx_http_oic_auth_fetches, &fetch->queue);
 
-    if (ctx) {
+    if (ctx && !(flags & NGX_HTTP_OIC_AUTH_FETCH_BACKGROUND)) {
         ngx_memcpy(ctx->wait_key, key, NGX_OIC_KEY_LEN);
         ctx->gen = gen;
-        ctx->wait_jwks = jwks;
+        ctx->wait_jwks = fetch->jwks;
         ctx->fetch = fetch;
         ngx_queue_insert_tail(&fetch->waiters, &ctx->wait_link);
     }
@@ -197,10 +191,38 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
 }
 
 
+/*
+ * Who a token is for, in log lines: 'client "app" (key 1a2b3c4d)' or
+ * 'user "alice@example.com" (key ...)'; printable ASCII only.
+ */
+void
+ngx_http_oic_auth_who(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, u_char *key, u_char *buf, size_t size)
+{
+    u_char  id[NGX_HTTP_OIC_AUTH_LOG_ID];
+    u_char  hex[NGX_OIC_CACHE_LOG_ID_LEN];
+
+    ngx_oic_cache_log_id(lcf->zone, key, hex);
+
+    if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
+        ngx_http_oic_auth_log_id(id, sizeof(id), ctx->client_id.data,
+                                 ctx->client_id.len);
+        ngx_snprintf(buf, size, "client \"%s\" (key %s)%Z", id, hex);
+
+    } else {
+        ngx_http_oic_auth_log_id(id, sizeof(id), ctx->user.data,
+                                 ctx->user.len);
+        ngx_snprintf(buf, size, "user \"%s\" (key %s)%Z", id, hex);
+    }
+
+    buf[size - 1] = '\0';
+}
+
+
 /* Resume this worker's requests that waited for a fetch. */
 void
 ngx_http_oic_auth_wake(ngx_http_oic_auth_fetch_t *fetch, ngx_int_t status,
-    ngx_str_t *token, char *code)
+    ngx_str_t *token, char *code, time_t retry_after)
 {
     ngx_queue_t               *q, waiters;
     ngx_http_request_t        *r;
@@ -247,6 +269,7 @@ ngx_http_oic_auth_wake(ngx_http_oic_auth_fetch_t *fetch, ngx_int_t status,
         } else {
             ctx->state = NGX_HTTP_OIC_AUTH_DONE;
             ctx->status = status;
+            ctx->retry_after = retry_after;
             (void) ngx_http_oic_auth_set_str(r->pool, &ctx->error, code,
                                              ngx_strlen(code));
         }
@@ -274,8 +297,8 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
     ngx_memzero(&req, sizeof(ngx_oic_cache_req_t));
     req.gen = ctx->gen;
     req.deadline_ms = lcf->timeout + 1000;
-    req.stale_ok = ctx->wait_jwks;
-    req.entry_class = ctx->wait_jwks ? NGX_OIC_CACHE_PINNED : NGX_OIC_CACHE_LRU;
+    req.entry_class = ctx->wait_jwks ? NGX_OIC_CACHE_PINNED
+                                     : NGX_OIC_CACHE_UNACCEPTED;
 
     rc = ngx_oic_cache_acquire(lcf->zone, ctx->wait_key, &req, r->pool, &res);
 
@@ -288,13 +311,18 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
     }
 
     if (rc == NGX_OIC_CACHE_OWNER) {
-        /* this request took over a fetch whose owner missed its deadline */
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "oic_auth: a fetch in another worker did not finish "
-                      "in time, fetching again");
-        ngx_oic_cache_fail(lcf->zone, ctx->wait_key, res.gen,
-                           NGX_HTTP_BAD_GATEWAY, "iam_unavailable",
-                           ctx->wait_jwks ? ngx_time() : 0, 0);
+        /*
+         * the fetch's owner missed its deadline, or gave up (the gate held
+         * it off): this request starts over (it has no credentials here),
+         * and becomes owner or waits again
+         */
+        if (res.took_over) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "oic_auth: a fetch in another worker did not "
+                          "finish in time, fetching again");
+        }
+
+        ngx_oic_cache_abandon(lcf->zone, ctx->wait_key, res.gen, 0);
         ctx->state = NGX_HTTP_OIC_AUTH_RETRY;
 
     } else if (ctx->wait_jwks) {
@@ -305,9 +333,10 @@ ngx_http_oic_auth_poll_handler(ngx_event_t *ev)
         ctx->status = NGX_OK;
         ctx->token = res.value;
 
-    } else if (rc == NGX_OIC_CACHE_FAILED) {
+    } else if (rc == NGX_OIC_CACHE_FAILED || rc == NGX_OIC_CACHE_NEGATIVE) {
         ctx->state = NGX_HTTP_OIC_AUTH_DONE;
         ctx->status = res.status;
+        ctx->retry_after = res.retry_after;
         (void) ngx_http_oic_auth_set_str(r->pool, &ctx->error,
                                          (char *) res.error,
                                          ngx_strlen(res.error));
@@ -349,6 +378,38 @@ ngx_http_oic_auth_deadline_handler(ngx_event_t *ev)
     }
 
     ngx_http_oic_auth_resume(r);
+}
+
+
+/*
+ * Run the check again in ms (nothing to wait for but time: a connection
+ * slot to IAM may be free then).
+ */
+ngx_int_t
+ngx_http_oic_auth_delay(ngx_http_request_t *r, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_msec_t ms)
+{
+    ctx->poll.data = ctx;
+    ctx->poll.log = r->connection->log;
+    ctx->poll.handler = ngx_http_oic_auth_delay_handler;
+    ngx_add_timer(&ctx->poll, ms);
+
+    ctx->state = NGX_HTTP_OIC_AUTH_WAITING;
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_oic_auth_delay_handler(ngx_event_t *ev)
+{
+    ngx_http_oic_auth_ctx_t  *ctx;
+
+    ctx = ev->data;
+    ctx->state = NGX_HTTP_OIC_AUTH_RETRY;
+
+    ngx_http_oic_auth_resume(ctx->request);
 }
 
 

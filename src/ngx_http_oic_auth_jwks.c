@@ -1,6 +1,9 @@
 /*
  * JWKS documents: fetched once for all workers and kept in the zone (stale
- * ones refreshed in the background), and this worker's parsed key sets,
+ * ones refreshed in the background; after a failure, the last good keys
+ * stay and the next try waits, longer after a 429's Retry-After, which
+ * also holds off every worker's calls to that URI), and this worker's
+ * parsed key sets,
  * re-parsed only when the document in the zone changes. A parsed set
  * belongs to one zone: versions are numbered per zone, so the same JWKS URI
  * in two zones is two sets.
@@ -98,9 +101,7 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
 
     ngx_memzero(&req, sizeof(ngx_oic_cache_req_t));
     req.deadline_ms = lcf->timeout + 1000;
-    req.stale_ok = 1;
     req.refresh = 1;
-    req.fail_fast = 1;
     req.have_version = ks->keys ? ks->version : 0;
     req.entry_class = NGX_OIC_CACHE_PINNED;
 
@@ -111,8 +112,7 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
     case NGX_OIC_CACHE_HIT:
         if (res.gen) {
             /* stale: refresh in the background, go on with these keys */
-            (void) ngx_http_oic_auth_fetch(r, lcf, NULL, lcf->zone,
-                                           lcf->jwks_key, res.gen, 1);
+            (void) ngx_http_oic_auth_jwks_fetch(r, lcf, NULL, res.gen);
         }
 
         if (ks->keys == NULL || res.version != ks->version) {
@@ -142,14 +142,7 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
         return NGX_OK;
 
     case NGX_OIC_CACHE_OWNER:
-        if (ngx_http_oic_auth_fetch(r, lcf, ctx, lcf->zone, lcf->jwks_key,
-                                    res.gen, 1)
-            == NULL)
-        {
-            ngx_oic_cache_fail(lcf->zone, lcf->jwks_key, res.gen,
-                               NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
-                               ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
-                               ngx_time() + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+        if (ngx_http_oic_auth_jwks_fetch(r, lcf, ctx, res.gen) != NGX_OK) {
             return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_GATEWAY,
                                           "jwks_unavailable");
         }
@@ -161,8 +154,10 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
 
     case NGX_OIC_CACHE_FAILED:
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "oic_auth: no keys: \"%V\" failed less than %d s ago",
-                      &lcf->jwks_uri, NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+                      "oic_auth: no keys: \"%V\" failed less than %T s ago",
+                      &lcf->jwks_uri,
+                      (time_t) ngx_max(res.retry_after,
+                                       NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY));
         return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_GATEWAY,
                                       "jwks_unavailable");
 
@@ -175,6 +170,67 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
 }
 
 
+/*
+ * A failed JWKS fetch (or one not made): the last good keys stay and the
+ * next try is NGX_HTTP_OIC_AUTH_JWKS_RETRY s later; without keys, new
+ * requests fail fast for NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY s; and never
+ * before a 429's Retry-After (min_ms), which counts for every worker.
+ */
+static void
+ngx_http_oic_auth_jwks_failed(ngx_shm_zone_t *zone, u_char *key,
+    uint32_t gen, ngx_msec_t min_ms)
+{
+    ngx_oic_cache_failed_t   out;
+    ngx_oic_cache_failure_t  f;
+
+    ngx_memzero(&f, sizeof(ngx_oic_cache_failure_t));
+    f.status = NGX_HTTP_BAD_GATEWAY;
+    f.error = "jwks_unavailable";
+    f.stale_ms = NGX_HTTP_OIC_AUTH_JWKS_RETRY * 1000;
+    f.base_ms = NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY * 1000;
+    f.cap_ms = f.base_ms;
+    f.min_ms = min_ms;
+
+    ngx_oic_cache_fail(zone, key, gen, &f, &out);
+}
+
+
+/*
+ * Fetch the location's JWKS for generation gen: ctx waits for it (NULL: a
+ * background refresh). Not while the JWKS URI's 429 block runs: like a
+ * failed fetch then. NGX_OK when started.
+ */
+ngx_int_t
+ngx_http_oic_auth_jwks_fetch(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    uint32_t gen)
+{
+    ngx_msec_t  blocked;
+
+    blocked = ngx_http_oic_auth_guard_blocked(lcf->guard,
+                                              lcf->jwks_endpoint_key);
+
+    if (blocked) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "oic_auth: JWKS \"%V\" not fetched: it answered 429, "
+                      "next try in %M ms", &lcf->jwks_uri, blocked);
+        ngx_http_oic_auth_jwks_failed(lcf->zone, lcf->jwks_key, gen,
+                                      blocked);
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_oic_auth_fetch(r, lcf, ctx, lcf->zone, lcf->jwks_key, gen,
+                                NGX_HTTP_OIC_AUTH_FETCH_JWKS)
+        == NULL)
+    {
+        ngx_http_oic_auth_jwks_failed(lcf->zone, lcf->jwks_key, gen, 0);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
 {
@@ -182,18 +238,29 @@ ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
     time_t                      now;
     ngx_str_t                   doc;
     ngx_int_t                   status;
+    ngx_msec_t                  blocked;
     oic_jwks_t                 *keys;
     ngx_http_oic_auth_fetch_t  *fetch;
 
     fetch = h->data;
     now = ngx_time();
     keys = NULL;
+    blocked = 0;
 
     ngx_queue_remove(&fetch->queue);
 
     if (h->result != 0) {
         ngx_snprintf((u_char *) err, sizeof(err), "%s%Z",
                      ngx_oic_http_strerror(h));
+
+    } else if (h->status == 429) {
+        /* no call to that URI from any worker until its Retry-After */
+        blocked = ngx_http_oic_auth_guard_block(fetch->conf->guard,
+                                              fetch->conf->jwks_endpoint_key,
+                                              h->retry_after);
+        ngx_snprintf((u_char *) err, sizeof(err),
+                     "answered 429, next try in %M ms at the earliest%Z",
+                     blocked);
 
     } else if (h->status != 200) {
         ngx_snprintf((u_char *) err, sizeof(err), "answered %l%Z", h->status);
@@ -213,6 +280,7 @@ ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
 
         if (ngx_oic_cache_complete(fetch->zone, fetch->key, fetch->gen, &doc,
                                    now + fetch->ttl,
+                                   now + NGX_HTTP_OIC_AUTH_JWKS_KEEP,
                                    now + NGX_HTTP_OIC_AUTH_JWKS_KEEP)
             != NGX_OK)
         {
@@ -228,10 +296,8 @@ ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
                       "oic_auth: %s unavailable: %s; keeping the last good "
                       "keys, if any", fetch->who, err);
 
-        ngx_oic_cache_fail(fetch->zone, fetch->key, fetch->gen,
-                           NGX_HTTP_BAD_GATEWAY, "jwks_unavailable",
-                           now + NGX_HTTP_OIC_AUTH_JWKS_RETRY,
-                           now + NGX_HTTP_OIC_AUTH_JWKS_FAIL_RETRY);
+        ngx_http_oic_auth_jwks_failed(fetch->zone, fetch->key, fetch->gen,
+                                      blocked);
 
         /*
          * the waiters look again: old keys may still be there; without
@@ -240,7 +306,7 @@ ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
         status = NGX_OK;
     }
 
-    ngx_http_oic_auth_wake(fetch, status, NULL, "");
+    ngx_http_oic_auth_wake(fetch, status, NULL, "", 0);
 
     ngx_oic_http_free(h);
     ngx_free(fetch);

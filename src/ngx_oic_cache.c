@@ -6,6 +6,11 @@
  * ngx_http_limit_req_module. The zone mutex is held only for the few steps
  * of a lookup or an update, never across I/O.
  *
+ * An entry remembers, besides its value: whether a fetch for the key ever
+ * succeeded (accepted), a definitive refusal until neg_until (negative),
+ * and after a failed fetch the time before which no new one starts
+ * (backoff, retry_at; consecutive failures double it).
+ *
  * Single flight: an entry remembers whether a fetch is in flight (owner pid,
  * generation, deadline). The first request that finds nothing usable becomes
  * the owner; the others wait for that generation's result. An owner that
@@ -28,8 +33,14 @@
 /* ms a finished fetch's entry stays for its waiters (they poll every 50 ms) */
 #define NGX_OIC_CACHE_HOLD     1000
 
-/* s during which a JWKS result the zone had no room for fails fast */
-#define NGX_OIC_CACHE_NOROOM_RETRY  5
+/* ms during which a result the zone had no room for fails fast */
+#define NGX_OIC_CACHE_NOROOM_RETRY  5000
+
+/* s an entry outlives its value or its backoff (what it knows: accepted) */
+#define NGX_OIC_CACHE_KEEP     60
+
+/* bytes per UNACCEPTED entry when their share of the zone is counted */
+#define NGX_OIC_CACHE_ENTRY_SIZE  256
 
 
 typedef struct {
@@ -41,18 +52,26 @@ typedef struct {
     unsigned             has_value:1;
     unsigned             result:2;
     unsigned             entry_class:2;
+    unsigned             accepted:1;    /* a fetch succeeded for this key */
+    unsigned             negative:1;    /* result FAILED is a refusal */
+    unsigned             backoff:1;     /* no new fetch before retry_at */
 
     uint32_t             gen;           /* generation of the fetch in flight */
     uint32_t             done_gen;      /* generation of the last result */
     uint32_t             value_gen;     /* generation that stored the value */
     ngx_pid_t            owner;
     ngx_msec_t           deadline;      /* of the fetch, then of the hold */
+    ngx_msec_t           retry_at;
 
     time_t               fresh_until;
+    time_t               valid_until;
     time_t               evict_after;
+    time_t               neg_until;
     time_t               last_fetch;
     time_t               last_refresh;  /* last forced refresh started */
+    time_t               last_purge;
 
+    ngx_uint_t           failures;
     ngx_uint_t           status;
     u_char               error[32];
 
@@ -65,6 +84,8 @@ typedef struct {
     ngx_rbtree_t         rbtree;
     ngx_rbtree_node_t    sentinel;
     ngx_queue_t          queue[NGX_OIC_CACHE_CLASSES];   /* LRU per class */
+    ngx_uint_t           count[NGX_OIC_CACHE_CLASSES];
+    ngx_uint_t           unaccepted_max;
     uint32_t             gen;
     u_char               secret[NGX_OIC_CACHE_SECRET_LEN];
 } ngx_oic_cache_sh_t;
@@ -104,8 +125,30 @@ ngx_oic_cache_delete(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n)
 {
     ngx_oic_cache_free_value(cache, n);
     ngx_queue_remove(&n->k.queue);
+    cache->sh->count[n->entry_class]--;
     ngx_rbtree_delete(&cache->sh->rbtree, &n->k.node);
     ngx_slab_free_locked(cache->shpool, n);
+}
+
+
+/* Another class: LRU once IAM accepted the key, UNACCEPTED once refused. */
+static void
+ngx_oic_cache_set_class(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
+    ngx_oic_cache_class_e entry_class)
+{
+    if (n->entry_class == entry_class
+        || n->entry_class == NGX_OIC_CACHE_PINNED)
+    {
+        return;
+    }
+
+    ngx_queue_remove(&n->k.queue);
+    cache->sh->count[n->entry_class]--;
+
+    n->entry_class = entry_class;
+
+    ngx_queue_insert_head(&cache->sh->queue[entry_class], &n->k.queue);
+    cache->sh->count[entry_class]++;
 }
 
 
@@ -113,6 +156,22 @@ static ngx_uint_t
 ngx_oic_cache_fetch_alive(ngx_oic_cache_node_t *n)
 {
     return n->fetching && (ngx_msec_int_t) (n->deadline - ngx_current_msec) > 0;
+}
+
+
+/* ms until a new fetch may start (0: now) */
+static ngx_msec_t
+ngx_oic_cache_backoff_left(ngx_oic_cache_node_t *n)
+{
+    ngx_msec_int_t  left;
+
+    if (!n->backoff) {
+        return 0;
+    }
+
+    left = (ngx_msec_int_t) (n->retry_at - ngx_current_msec);
+
+    return left > 0 ? (ngx_msec_t) left : 0;
 }
 
 
@@ -148,56 +207,64 @@ ngx_oic_cache_touch(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n)
 
 
 /*
- * Drop up to max entries from the tails of the LRU queues: expired ones of
- * any class; or, when force (to make room), any of class LRU. Held entries
- * stay either way.
+ * Drop up to max entries from the tail of a class's queue: expired ones, or
+ * any (to make room) when force. Held entries stay either way.
  */
 static ngx_uint_t
-ngx_oic_cache_expire(ngx_oic_cache_t *cache, ngx_uint_t force, ngx_uint_t max)
+ngx_oic_cache_drop(ngx_oic_cache_t *cache, ngx_uint_t c, ngx_uint_t force,
+    ngx_uint_t max)
 {
     time_t                 now;
-    ngx_uint_t             freed, c;
+    ngx_uint_t             freed;
     ngx_queue_t           *q, *prev, *queue;
     ngx_oic_cache_node_t  *n;
 
     now = ngx_time();
     freed = 0;
+    queue = &cache->sh->queue[c];
 
-    for (c = 0; c < NGX_OIC_CACHE_CLASSES; c++) {
+    for (q = ngx_queue_last(queue);
+         q != ngx_queue_sentinel(queue) && freed < max;
+         q = prev)
+    {
+        prev = ngx_queue_prev(q);
+        n = ngx_queue_data(q, ngx_oic_cache_node_t, k.queue);
 
-        if (force && c != NGX_OIC_CACHE_LRU) {
+        if (ngx_oic_cache_held(n)) {
             continue;
         }
 
-        queue = &cache->sh->queue[c];
-
-        for (q = ngx_queue_last(queue);
-             q != ngx_queue_sentinel(queue) && freed < max;
-             q = prev)
-        {
-            prev = ngx_queue_prev(q);
-            n = ngx_queue_data(q, ngx_oic_cache_node_t, k.queue);
-
-            if (ngx_oic_cache_held(n)) {
-                continue;
-            }
-
-            if (!force && now < n->evict_after) {
-                break;
-            }
-
-            ngx_oic_cache_delete(cache, n);
-            freed++;
+        if (!force && now < n->evict_after) {
+            break;
         }
+
+        ngx_oic_cache_delete(cache, n);
+        freed++;
     }
 
     return freed;
 }
 
 
-/* Slab allocation that evicts least recently used entries when full. */
+/* Expired entries of every class go, a few at a time. */
+static void
+ngx_oic_cache_expire(ngx_oic_cache_t *cache, ngx_uint_t max)
+{
+    ngx_uint_t  c;
+
+    for (c = 0; c < NGX_OIC_CACHE_CLASSES; c++) {
+        (void) ngx_oic_cache_drop(cache, c, 0, max);
+    }
+}
+
+
+/*
+ * Slab allocation that evicts when full: UNACCEPTED entries first, then,
+ * unless the room is for an UNACCEPTED entry (for_unaccepted), LRU ones.
+ */
 static void *
-ngx_oic_cache_alloc(ngx_oic_cache_t *cache, size_t size)
+ngx_oic_cache_alloc(ngx_oic_cache_t *cache, size_t size,
+    ngx_uint_t for_unaccepted)
 {
     void        *p;
     ngx_uint_t   tries;
@@ -208,7 +275,10 @@ ngx_oic_cache_alloc(ngx_oic_cache_t *cache, size_t size)
             return p;
         }
 
-        if (ngx_oic_cache_expire(cache, 1, 4) == 0) {
+        if (ngx_oic_cache_drop(cache, NGX_OIC_CACHE_UNACCEPTED, 1, 4) == 0
+            && (for_unaccepted
+                || ngx_oic_cache_drop(cache, NGX_OIC_CACHE_LRU, 1, 4) == 0))
+        {
             break;
         }
     }
@@ -221,9 +291,21 @@ static ngx_oic_cache_node_t *
 ngx_oic_cache_create(ngx_oic_cache_t *cache, u_char *key,
     ngx_oic_cache_class_e entry_class)
 {
+    ngx_uint_t             unaccepted;
     ngx_oic_cache_node_t  *n;
 
-    n = ngx_oic_cache_alloc(cache, sizeof(ngx_oic_cache_node_t));
+    unaccepted = (entry_class == NGX_OIC_CACHE_UNACCEPTED);
+
+    /* keys IAM never accepted hold a bounded share of the zone */
+
+    if (unaccepted
+        && cache->sh->count[entry_class] >= cache->sh->unaccepted_max
+        && ngx_oic_cache_drop(cache, entry_class, 1, 1) == 0)
+    {
+        return NULL;
+    }
+
+    n = ngx_oic_cache_alloc(cache, sizeof(ngx_oic_cache_node_t), unaccepted);
     if (n == NULL) {
         return NULL;
     }
@@ -234,6 +316,7 @@ ngx_oic_cache_create(ngx_oic_cache_t *cache, u_char *key,
 
     ngx_rbtree_insert(&cache->sh->rbtree, &n->k.node);
     ngx_queue_insert_head(&cache->sh->queue[entry_class], &n->k.queue);
+    cache->sh->count[entry_class]++;
 
     return n;
 }
@@ -247,6 +330,8 @@ ngx_oic_cache_start_fetch(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
         cache->sh->gen = 1;
     }
 
+    res->took_over = n->fetching;
+
     n->fetching = 1;
     n->remote_waiters = 0;
     n->held = 0;
@@ -255,7 +340,13 @@ ngx_oic_cache_start_fetch(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
     n->deadline = ngx_current_msec + deadline_ms;
     n->last_fetch = ngx_time();
 
+    /* kept past its deadline: who comes next must know it was taken over */
+    n->evict_after = ngx_max(n->evict_after,
+                             n->last_fetch + NGX_OIC_CACHE_KEEP);
+
     res->gen = n->gen;
+    res->accepted = n->accepted;
+    res->failures = n->failures;
 }
 
 
@@ -266,6 +357,7 @@ ngx_oic_cache_copy(ngx_oic_cache_node_t *n, ngx_oic_cache_req_t *req,
     res->value.len = 0;
     res->value.data = NULL;
     res->version = n->value_gen;
+    res->valid_until = n->valid_until;
 
     if (req->have_version && req->have_version == n->value_gen) {
         return NGX_OK;
@@ -286,13 +378,56 @@ ngx_oic_cache_copy(ngx_oic_cache_node_t *n, ngx_oic_cache_req_t *req,
 }
 
 
+/* The failure waiters and new requests get. */
+static void
+ngx_oic_cache_failure(ngx_oic_cache_node_t *n, ngx_oic_cache_res_t *res)
+{
+    res->status = n->status;
+    ngx_memcpy(res->error, n->error, sizeof(res->error));
+    res->retry_after = (ngx_oic_cache_backoff_left(n) + 999) / 1000;
+    res->failures = n->failures;
+}
+
+
+/* A value before its end: how fresh, and whether the caller refreshes it. */
+static ngx_oic_cache_rc_e
+ngx_oic_cache_serve(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
+    ngx_oic_cache_req_t *req, ngx_pool_t *pool, ngx_oic_cache_res_t *res)
+{
+    if (ngx_oic_cache_copy(n, req, pool, res) != NGX_OK) {
+        return NGX_OIC_CACHE_NOMEM;
+    }
+
+    res->failures = n->failures;
+
+    if (ngx_time() < n->fresh_until) {
+        res->freshness = NGX_OIC_CACHE_FRESH;
+
+    } else if (ngx_oic_cache_fetch_alive(n)) {
+        res->freshness = NGX_OIC_CACHE_UPDATING;
+
+    } else if (ngx_oic_cache_backoff_left(n)) {
+        res->freshness = NGX_OIC_CACHE_STALE;
+
+    } else if (req->refresh && req->gen == 0) {
+        ngx_oic_cache_start_fetch(cache, n, req->deadline_ms, res);
+        res->freshness = NGX_OIC_CACHE_UPDATING;
+
+    } else {
+        res->freshness = n->failures ? NGX_OIC_CACHE_STALE
+                                     : NGX_OIC_CACHE_UPDATING;
+    }
+
+    return NGX_OIC_CACHE_HIT;
+}
+
+
 ngx_oic_cache_rc_e
 ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
     ngx_oic_cache_req_t *req, ngx_pool_t *pool, ngx_oic_cache_res_t *res)
 {
     time_t                 now;
     uint32_t               gen = req->gen;
-    ngx_msec_t             deadline_ms = req->deadline_ms;
     ngx_oic_cache_t       *cache = zone->data;
     ngx_oic_cache_rc_e     rc;
     ngx_oic_cache_node_t  *n;
@@ -302,7 +437,7 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    ngx_oic_cache_expire(cache, 0, 2);
+    ngx_oic_cache_expire(cache, 2);
 
     n = ngx_oic_cache_lookup(cache, key);
 
@@ -313,7 +448,7 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
             goto done;
         }
 
-        ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+        ngx_oic_cache_start_fetch(cache, n, req->deadline_ms, res);
         rc = NGX_OIC_CACHE_OWNER;
         goto done;
     }
@@ -324,8 +459,7 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
         /* the result of the fetch this waiter was waiting for */
 
         if (n->result == NGX_OIC_RESULT_FAILED) {
-            res->status = n->status;
-            ngx_memcpy(res->error, n->error, sizeof(res->error));
+            ngx_oic_cache_failure(n, res);
             rc = NGX_OIC_CACHE_FAILED;
             goto done;
         }
@@ -337,38 +471,38 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
         }
     }
 
-    if (req->fail_fast && n->result == NGX_OIC_RESULT_FAILED
-        && now < n->fresh_until && !ngx_oic_cache_fetch_alive(n))
-    {
-        res->status = n->status;
-        ngx_memcpy(res->error, n->error, sizeof(res->error));
-        rc = NGX_OIC_CACHE_FAILED;
-        goto done;
-    }
+    if (n->has_value && n->result == NGX_OIC_RESULT_READY) {
 
-    if (gen && n->fetching && n->gen == gen && ngx_oic_cache_fetch_alive(n)) {
-        res->gen = gen;
-        ngx_oic_cache_waiter(n);
-        rc = NGX_OIC_CACHE_WAIT;
-        goto done;
-    }
-
-    if (n->has_value && n->result == NGX_OIC_RESULT_READY
-        && (now < n->fresh_until || req->stale_ok))
-    {
-        if (ngx_oic_cache_copy(n, req, pool, res) != NGX_OK) {
-            rc = NGX_OIC_CACHE_NOMEM;
+        if (now < n->valid_until) {
+            rc = ngx_oic_cache_serve(cache, n, req, pool, res);
             goto done;
         }
 
-        if (now >= n->fresh_until && req->refresh
-            && !ngx_oic_cache_fetch_alive(n))
-        {
-            ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+        /*
+         * never served at or after its end; the value goes, unless waiters
+         * in other workers have yet to see it (a token used but not cached)
+         */
+
+        if (!ngx_oic_cache_held(n)) {
+            res->ended = (n->failures != 0);
+            ngx_oic_cache_free_value(cache, n);
+
+            /* its refresh failed lately: that failure, until the next try */
+            n->result = (n->failures && ngx_oic_cache_backoff_left(n))
+                        ? NGX_OIC_RESULT_FAILED : NGX_OIC_RESULT_NONE;
+        }
+    }
+
+    if (n->negative && n->result == NGX_OIC_RESULT_FAILED) {
+
+        if (now < n->neg_until) {
+            ngx_oic_cache_failure(n, res);
+            rc = NGX_OIC_CACHE_NEGATIVE;
+            goto done;
         }
 
-        rc = NGX_OIC_CACHE_HIT;
-        goto done;
+        n->negative = 0;
+        n->result = NGX_OIC_RESULT_NONE;
     }
 
     if (ngx_oic_cache_fetch_alive(n)) {
@@ -378,7 +512,13 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
         goto done;
     }
 
-    ngx_oic_cache_start_fetch(cache, n, deadline_ms, res);
+    if (n->result == NGX_OIC_RESULT_FAILED && ngx_oic_cache_backoff_left(n)) {
+        ngx_oic_cache_failure(n, res);
+        rc = NGX_OIC_CACHE_FAILED;
+        goto done;
+    }
+
+    ngx_oic_cache_start_fetch(cache, n, req->deadline_ms, res);
     rc = NGX_OIC_CACHE_OWNER;
 
 done:
@@ -486,7 +626,8 @@ ngx_oic_cache_finish(ngx_oic_cache_t *cache, u_char *key, uint32_t gen)
 
 ngx_int_t
 ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
-    ngx_str_t *value, time_t fresh_until, time_t evict_after)
+    ngx_str_t *value, time_t fresh_until, time_t valid_until,
+    time_t evict_after)
 {
     u_char                *p;
     ngx_int_t              rc;
@@ -502,13 +643,20 @@ ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
         goto done;
     }
 
+    ngx_oic_cache_set_class(cache, n, NGX_OIC_CACHE_LRU);
+
+    n->accepted = 1;
+    n->negative = 0;
+    n->failures = 0;
+    n->backoff = 0;
+
     /* the node must not be evicted to make room for its own value */
     ngx_queue_remove(&n->k.queue);
     ngx_queue_init(&n->k.queue);
 
     ngx_oic_cache_free_value(cache, n);
 
-    p = ngx_oic_cache_alloc(cache, value->len ? value->len : 1);
+    p = ngx_oic_cache_alloc(cache, value->len ? value->len : 1, 0);
 
     ngx_queue_insert_head(&cache->sh->queue[n->entry_class], &n->k.queue);
 
@@ -520,8 +668,9 @@ ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
         n->result = NGX_OIC_RESULT_FAILED;
         n->status = 503;                        /* Service Unavailable */
         ngx_cpystrn(n->error, (u_char *) "cache_full", sizeof(n->error));
-        n->fresh_until = ngx_time() + NGX_OIC_CACHE_NOROOM_RETRY;
-        n->evict_after = n->fresh_until;
+        n->backoff = 1;
+        n->retry_at = ngx_current_msec + NGX_OIC_CACHE_NOROOM_RETRY;
+        n->evict_after = ngx_time() + NGX_OIC_CACHE_NOROOM_RETRY / 1000;
         goto done;
     }
 
@@ -532,7 +681,8 @@ ngx_oic_cache_complete(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
     n->value_gen = gen;
     n->result = NGX_OIC_RESULT_READY;
     n->fresh_until = fresh_until;
-    n->evict_after = ngx_max(evict_after, fresh_until);
+    n->valid_until = valid_until;
+    n->evict_after = ngx_max(evict_after, valid_until);
     rc = NGX_OK;
 
 done:
@@ -545,11 +695,16 @@ done:
 
 void
 ngx_oic_cache_fail(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
-    ngx_uint_t status, const char *error, time_t stale_retry,
-    time_t fail_retry)
+    ngx_oic_cache_failure_t *f, ngx_oic_cache_failed_t *out)
 {
+    time_t                 now;
+    uint32_t               rnd;
+    ngx_msec_t             retry;
     ngx_oic_cache_t       *cache = zone->data;
     ngx_oic_cache_node_t  *n;
+
+    ngx_memzero(out, sizeof(ngx_oic_cache_failed_t));
+    now = ngx_time();
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
@@ -558,24 +713,119 @@ ngx_oic_cache_fail(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
         goto done;
     }
 
-    if (stale_retry && n->has_value) {
-        /* keep serving the last good value; retry later */
+    n->status = f->status;
+    ngx_cpystrn(n->error, (u_char *) f->error, sizeof(n->error));
+
+    if (f->definitive) {
+        /* the credentials were refused: nothing of theirs is served */
+
+        out->dropped = n->has_value && now < n->valid_until;
+        ngx_oic_cache_free_value(cache, n);
+        ngx_oic_cache_set_class(cache, n, NGX_OIC_CACHE_UNACCEPTED);
+
+        n->accepted = 0;
+        n->failures = 0;
+        n->backoff = 0;
+        n->result = NGX_OIC_RESULT_FAILED;
+        n->negative = (f->negative_ttl > 0);
+        n->neg_until = now + f->negative_ttl;
+        n->evict_after = n->neg_until;
+        goto done;
+    }
+
+    n->failures++;
+
+    if (f->stale_ms && n->has_value && now < n->valid_until) {
+        retry = f->stale_ms;
+
+    } else {
+        rnd = f->jitter ? (uint32_t) ngx_random() << 1 : (uint32_t) 1 << 31;
+        retry = (ngx_msec_t) oic_backoff_ms((unsigned) n->failures,
+                                            f->base_ms, f->cap_ms, rnd);
+    }
+
+    retry = ngx_max(retry, f->min_ms);
+
+    n->backoff = (retry != 0);
+    n->retry_at = ngx_current_msec + retry;
+    n->evict_after = ngx_max(n->evict_after,
+                             now + (time_t) (retry / 1000)
+                             + NGX_OIC_CACHE_KEEP);
+
+    out->failures = n->failures;
+    out->retry_ms = retry;
+
+    if (n->has_value && now < n->valid_until) {
+        /* keep serving the last good value until its end; retry later */
         n->result = NGX_OIC_RESULT_READY;
-        n->fresh_until = stale_retry;
+        out->stale = 1;
+        out->valid_until = n->valid_until;
         goto done;
     }
 
     ngx_oic_cache_free_value(cache, n);
-
     n->result = NGX_OIC_RESULT_FAILED;
-    n->status = status;
-    ngx_cpystrn(n->error, (u_char *) error, sizeof(n->error));
-    n->fresh_until = fail_retry;
-    n->evict_after = ngx_max(fail_retry, ngx_time() + 60);
 
 done:
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+void
+ngx_oic_cache_abandon(ngx_shm_zone_t *zone, u_char *key, uint32_t gen,
+    ngx_msec_t retry_ms)
+{
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_node_t  *n;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_oic_cache_lookup(cache, key);
+
+    if (n && n->fetching && n->gen == gen) {
+        n->fetching = 0;
+
+        if (retry_ms && ngx_oic_cache_backoff_left(n) < retry_ms) {
+            n->backoff = 1;
+            n->retry_at = ngx_current_msec + retry_ms;
+        }
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+ngx_int_t
+ngx_oic_cache_purge(ngx_shm_zone_t *zone, u_char *key, ngx_str_t *value,
+    time_t min_interval)
+{
+    time_t                 now;
+    ngx_int_t              rc;
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_node_t  *n;
+
+    rc = NGX_DECLINED;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_oic_cache_lookup(cache, key);
+
+    if (n && n->has_value && n->len == value->len
+        && ngx_memcmp(n->value, value->data, value->len) == 0
+        && (n->last_purge == 0 || now - n->last_purge >= min_interval))
+    {
+        ngx_oic_cache_free_value(cache, n);
+        n->result = NGX_OIC_RESULT_NONE;
+        n->last_purge = now;
+        n->evict_after = ngx_max(n->evict_after, now + min_interval);
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return rc;
 }
 
 
@@ -651,13 +901,25 @@ ngx_oic_cache_log_id(ngx_shm_zone_t *zone, u_char *key, u_char *id)
 }
 
 
-/* The zone's secret, prepared for this configuration's keys. */
-static ngx_int_t
-ngx_oic_cache_prepare(ngx_shm_zone_t *shm_zone, ngx_oic_cache_t *cache)
+/*
+ * A zone's secret (NGX_OIC_CACHE_SECRET_LEN bytes in its shared state): new
+ * random bytes when fresh (a new zone, a new secret: nothing in it was
+ * derived from another), prepared as this configuration's key (*mac).
+ */
+ngx_int_t
+ngx_oic_cache_secret(ngx_shm_zone_t *shm_zone, u_char *secret,
+    ngx_uint_t fresh, oic_mac_t **mac)
 {
-    cache->mac = oic_mac_new(cache->sh->secret, NGX_OIC_CACHE_SECRET_LEN);
+    if (fresh && oic_random(secret, NGX_OIC_CACHE_SECRET_LEN) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "oic_auth: no random bytes for the key of zone \"%V\"",
+                      &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
 
-    if (cache->mac == NULL) {
+    *mac = oic_mac_new(secret, NGX_OIC_CACHE_SECRET_LEN);
+
+    if (*mac == NULL) {
         ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
                       "oic_auth: cannot prepare the key of zone \"%V\"",
                       &shm_zone->shm.name);
@@ -668,10 +930,31 @@ ngx_oic_cache_prepare(ngx_shm_zone_t *shm_zone, ngx_oic_cache_t *cache)
 }
 
 
+/* A new zone's slab pool names it in "no memory" lines: " in <what> "name"". */
+ngx_int_t
+ngx_oic_cache_log_ctx(ngx_shm_zone_t *shm_zone, ngx_slab_pool_t *shpool,
+    const char *what)
+{
+    size_t  len;
+
+    len = sizeof(" in  \"\"") + ngx_strlen(what) + shm_zone->shm.name.len;
+
+    shpool->log_ctx = ngx_slab_alloc(shpool, len);
+    if (shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(shpool->log_ctx, " in %s \"%V\"%Z", what, &shm_zone->shm.name);
+
+    shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    size_t             len;
     ngx_uint_t         i;
     ngx_oic_cache_t   *cache, *ocache;
 
@@ -682,14 +965,16 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /* reload: keep the content, and with it the secret */
         cache->sh = ocache->sh;
         cache->shpool = ocache->shpool;
-        return ngx_oic_cache_prepare(shm_zone, cache);
+        return ngx_oic_cache_secret(shm_zone, cache->sh->secret, 0,
+                                    &cache->mac);
     }
 
     cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         cache->sh = cache->shpool->data;
-        return ngx_oic_cache_prepare(shm_zone, cache);
+        return ngx_oic_cache_secret(shm_zone, cache->sh->secret, 0,
+                                    &cache->mac);
     }
 
     cache->sh = ngx_slab_alloc(cache->shpool, sizeof(ngx_oic_cache_sh_t));
@@ -699,16 +984,9 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     cache->shpool->data = cache->sh;
 
-    /* a new zone, a new secret: nothing in it was derived from another */
-
-    if (oic_random(cache->sh->secret, NGX_OIC_CACHE_SECRET_LEN) != 0) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "oic_auth: no random bytes for the key of zone \"%V\"",
-                      &shm_zone->shm.name);
-        return NGX_ERROR;
-    }
-
-    if (ngx_oic_cache_prepare(shm_zone, cache) != NGX_OK) {
+    if (ngx_oic_cache_secret(shm_zone, cache->sh->secret, 1, &cache->mac)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -716,31 +994,43 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_oic_keyed_insert);
     for (i = 0; i < NGX_OIC_CACHE_CLASSES; i++) {
         ngx_queue_init(&cache->sh->queue[i]);
+        cache->sh->count[i] = 0;
     }
 
-    len = sizeof(" in oic_auth_cache_zone \"\"") + shm_zone->shm.name.len;
+    /* keys IAM never accepted: at most a quarter of the zone */
+    cache->sh->unaccepted_max = ngx_max(8, shm_zone->shm.size / 4
+                                           / NGX_OIC_CACHE_ENTRY_SIZE);
 
-    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
-    if (cache->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(cache->shpool->log_ctx, " in oic_auth_cache_zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    cache->shpool->log_nomem = 0;
-
-    return NGX_OK;
+    return ngx_oic_cache_log_ctx(shm_zone, cache->shpool,
+                                 "oic_auth_cache_zone");
 }
 
 
 static void
 ngx_oic_cache_cleanup(void *data)
 {
-    ngx_oic_cache_t  *cache = data;
+    oic_mac_t  **mac = data;
 
-    oic_mac_free(cache->mac);
-    cache->mac = NULL;
+    oic_mac_free(*mac);
+    *mac = NULL;
+}
+
+
+/* A zone's prepared key goes with the configuration's pool. */
+ngx_int_t
+ngx_oic_cache_mac_cleanup(ngx_pool_t *pool, oic_mac_t **mac)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_oic_cache_cleanup;
+    cln->data = mac;
+
+    return NGX_OK;
 }
 
 
@@ -748,21 +1038,16 @@ ngx_oic_cache_cleanup(void *data)
 ngx_oic_cache_t *
 ngx_oic_cache_create_ctx(ngx_pool_t *pool)
 {
-    ngx_oic_cache_t     *cache;
-    ngx_pool_cleanup_t  *cln;
+    ngx_oic_cache_t  *cache;
 
     cache = ngx_pcalloc(pool, sizeof(ngx_oic_cache_t));
     if (cache == NULL) {
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(pool, 0);
-    if (cln == NULL) {
+    if (ngx_oic_cache_mac_cleanup(pool, &cache->mac) != NGX_OK) {
         return NULL;
     }
-
-    cln->handler = ngx_oic_cache_cleanup;
-    cln->data = cache;
 
     return cache;
 }

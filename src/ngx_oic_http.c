@@ -276,6 +276,67 @@ ngx_oic_http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 
+/*
+ * Retry-After (RFC 9110 10.2.3): delta-seconds or an HTTP-date, as seconds
+ * from now. Only the last answer's counts (a status line starts over).
+ */
+static size_t
+ngx_oic_http_header_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    size_t           n, len;
+    u_char          *p, *last;
+    time_t           t;
+    ngx_int_t        delta;
+    ngx_oic_http_t  *h = userdata;
+
+    n = size * nmemb;
+    p = (u_char *) ptr;
+    last = p + n;
+
+    if (n > 5 && ngx_strncmp(p, "HTTP/", 5) == 0) {
+        h->retry_after = -1;
+        return n;
+    }
+
+    len = sizeof("Retry-After:") - 1;
+
+    if (n <= len || ngx_strncasecmp(p, (u_char *) "Retry-After:", len) != 0) {
+        return n;
+    }
+
+    p += len;
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    while (last > p && (last[-1] == '\r' || last[-1] == '\n'
+                        || last[-1] == ' ' || last[-1] == '\t'))
+    {
+        last--;
+    }
+
+    if (p == last) {
+        return n;
+    }
+
+    delta = ngx_atoi(p, last - p);
+
+    if (delta != NGX_ERROR) {
+        h->retry_after = delta;
+        return n;
+    }
+
+    t = ngx_parse_http_time(p, last - p);
+
+    if (t != NGX_ERROR) {
+        h->retry_after = ngx_max(t - ngx_time(), 0);
+    }
+
+    return n;
+}
+
+
 static void
 ngx_oic_http_check_info(void)
 {
@@ -403,6 +464,7 @@ ngx_oic_http_start(ngx_oic_http_t *h, ngx_oic_http_conf_t *conf)
     h->easy = easy;
     h->max_body = conf->max_body;
     h->errbuf[0] = '\0';
+    h->retry_after = -1;
 
     hl = curl_slist_append(NULL, "Accept: application/json");
     if (hl == NULL) {
@@ -453,6 +515,8 @@ ngx_oic_http_start(ngx_oic_http_t *h, ngx_oic_http_conf_t *conf)
     }
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, ngx_oic_http_write_cb);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, ngx_oic_http_header_cb);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, h);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, ngx_oic_http_close_cb);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, h);

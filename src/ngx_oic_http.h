@@ -32,6 +32,7 @@ struct ngx_oic_http_s {
     size_t                 max_body;
     ngx_flag_t             oversized;
     long                   status;    /* HTTP status, 0 when none */
+    time_t                 retry_after;   /* s of a Retry-After, -1: none */
     int                    result;    /* CURLcode */
     char                   errbuf[256];
     ngx_oic_http_done_pt   handler;

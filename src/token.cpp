@@ -1,5 +1,5 @@
-// oic_auth core: the token endpoint's answer (RFC 6749 5.1 / 5.2) and cache
-// lifetime arithmetic. C API declared in include/oic_auth.h.
+// oic_auth core: the token endpoint's answer (RFC 6749 5.1 / 5.2), a token's
+// life in the cache and the backoff between failed calls. C API declared in include/oic_auth.h.
 #include "oic_auth.h"
 #include "util.hpp"
 
@@ -204,10 +204,41 @@ void oic_token_result_free(oic_token_result_t *r) {
     r->access_token_len = 0;
 }
 
-long long oic_token_ttl(long long expires_in, long long margin) {
+int oic_token_life(long long now, long long expires_in, long long jwt_exp,
+                   long long margin, oic_token_life_t *out) {
+    if (!out) return OIC_LIFE_NONE;
+    out->real_end = 0;
+    out->refresh_at = 0;
+    out->by_exp = 0;
+    if (expires_in < 0) return OIC_LIFE_NONE;
     if (margin < 0) margin = 0;
-    if (expires_in < 0 || expires_in <= margin) return 0;
-    return expires_in - margin;
+    if (expires_in > OIC_EXPIRES_MAX) expires_in = OIC_EXPIRES_MAX;
+    long long end = now + expires_in;
+    if (jwt_exp >= 0 && jwt_exp < end) {
+        end = jwt_exp;
+        out->by_exp = 1;
+    }
+    if (end <= now) return OIC_LIFE_EXPIRED;
+    long long life = end - now;
+    out->real_end = end;
+    if (life > margin) {
+        out->refresh_at = end - margin;
+        return OIC_LIFE_OK;
+    }
+    // no room for the margin: the refresh starts halfway through the life
+    out->refresh_at = now + life / 2;
+    return OIC_LIFE_SHORT;
+}
+
+long long oic_backoff_ms(unsigned failures, long long base_ms, long long cap_ms, uint32_t rnd) {
+    if (failures == 0 || base_ms <= 0) return 0;
+    if (cap_ms < base_ms) cap_ms = base_ms;
+    long long d = base_ms;
+    for (unsigned i = 1; i < failures && d < cap_ms; i++) d = d > cap_ms / 2 ? cap_ms : d * 2;
+    if (d > cap_ms) d = cap_ms;
+    // +-20 %: d * [0.8, 1.2), rnd spread uniformly over 32 bits
+    long double f = 0.8L + 0.4L * (long double)rnd / 4294967296.0L;
+    return (long long)((long double)d * f);
 }
 
 }  // extern "C"

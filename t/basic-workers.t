@@ -143,6 +143,7 @@ segfault
 === TEST 6: a 32k zone and 19 clients at once, twice: every request is served
 --- http_config
     oic_auth_cache_zone tiny:32k;
+    oic_auth_iam_rate off;      # 19 clients' first tokens at once
 --- config
     location /api {
         oic_auth basic;
@@ -163,7 +164,7 @@ segfault
 
 
 
-=== TEST 7: the refresh of an expired token is single flight too (expires_in 65, margin 59 s: cached for 6 s; OIC answers the first 50 after 6.5 s, so the next 50 come after it)
+=== TEST 7: the refresh of a token in its refresh window is single flight too (expires_in 65, margin 59 s: refreshed from 6 s on; OIC answers the first 50 after 6.5 s, so the next 50 come after it), and nobody waits for it
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
@@ -178,8 +179,8 @@ segfault
 --- request eval
 [main::drive(path => '/api/_delay/6500', n => 50, client => 'exp-65-app', auth => main::auth('exp-65-app')),
  main::drive(path => '/api', n => 50, client => 'exp-65-app', auth => main::auth('exp-65-app'))]
---- response_body eval
-["200:50 iam=1 jti=#1", "200:50 iam=1 jti=#2"]
+--- response_body_like eval
+["^200:50 iam=1 jti=#1\$", "^200:50 iam=1 jti=#1(?:,#2)?\$"]
 --- timeout: 20
 
 

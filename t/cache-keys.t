@@ -95,6 +95,7 @@ __DATA__
     location /one {
         oic_auth basic;
         oic_auth_cache one;
+        oic_auth_negative_ttl 0;    # both refusals come from IAM
         oic_auth_token_endpoint $TEST_NGINX_IAM_URL/oauth2/v1/token;
         oic_auth_scope $TEST_NGINX_OIC_SCOPE;
         proxy_pass $TEST_NGINX_OIC_URL;

@@ -2,7 +2,8 @@
 # `nginx -s reload` keeps the token zone's content: a token cached before the
 # reload is served after it by the new workers without an IAM call; a request
 # waiting for IAM when the reload comes still gets its answer from the old
-# worker; a changed zone size is a new zone. Real nginx (master + 2 workers), the mock IAM and OIC.
+# worker; a changed zone size is a new zone; the IAM guard's state (here a
+# 429's block) is kept too. Real nginx (master + 2 workers), the mock IAM and OIC.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
@@ -42,6 +43,7 @@ http {
             oic_auth_cache tokens;
             oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
             oic_auth_scope "$scope";
+            oic_auth_negative_ttl 0;    # every refusal is IAM's (and logged)
             add_header X-Cache \$oic_auth_cache_status always;
             proxy_pass http://127.0.0.1:$oic;
         }
@@ -56,7 +58,7 @@ check() {   # name, expected, actual
     else echo "not ok - $1: expected '$2', got '$3'"; fail=$((fail + 1)); fi
 }
 cache() { curl -s -o /dev/null -w '%{http_code} ' -D - -u app3:"$secret" "http://127.0.0.1:$port/x" | tr -d '\r' | awk '/^X-Cache:/ {c=$2} END {print c}'; }
-calls() { curl -s "http://127.0.0.1:$iam/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.by_client.app3||0)))'; }
+calls() { curl -s "http://127.0.0.1:$iam/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.by_client[process.argv[1]]||0)))' "${1:-app3}"; }
 workers() { pgrep -P "$(cat "$work/logs/nginx.pid")" | sort | tr '\n' ' '; }
 # the id the log gives app3's entry for a wrong secret (never cached: each call logs it)
 keyid() {
@@ -111,6 +113,20 @@ check "a resized zone starts empty" MISS "$(cache)"
 check "a resized zone calls IAM again" "$((n + 1))" "$(calls)"
 id3=$(keyid)
 check "a resized zone has a new secret (another key id)" yes "$([ -n "$id3" ] && [ "$id3" != "$id1" ] && echo yes || echo no)"
+# the IAM guard's zone is kept across a reload: a 429's block (Retry-After 30)
+# still holds for the new workers, which make no call for another client
+curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d '{"client":"app4","behavior":{"status":429,"retry_after":"30"}}' "http://127.0.0.1:$iam/_test/iam/behavior"
+secret4=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="app4").secret)' "$top/t/mock/clients.json")
+secret5=$(node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="app5").secret)' "$top/t/mock/clients.json")
+check "IAM answers 429: 503" 503 "$(curl -s -o /dev/null -w '%{http_code}' -u "app4:$secret4" "http://127.0.0.1:$port/x")"
+old=$(workers)
+kill -HUP "$(cat "$work/logs/nginx.pid")"
+for _ in $(seq 50); do sleep 0.1; new=$(workers); [ "$new" != "$old" ] && [ -n "$new" ] && ! grep -q "${old%% *}" <<<"$new" && break; done
+sleep 0.3
+check "after reload: the 429 block holds (503, no IAM call)" "503 0" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -u "app5:$secret5" "http://127.0.0.1:$port/x") $(calls app5)"
+
 check "no alerts in the error log" 0 "$(grep -c -E '\[(alert|crit|emerg)\]' "$work/logs/error.log")"
 
 echo "$pass passed, $fail failed"

@@ -2,7 +2,9 @@
 # A worker killed in the middle of a token fetch: requests waiting in the other
 # worker do not hang on it; once the dead owner's deadline (oic_auth_timeout
 # + 1 s) has passed, one of them takes the fetch over and all of them get
-# their answer. Real nginx (master + 2 workers), the mock IAM and OIC.
+# their answer. With a single connection to IAM allowed, the dead worker's
+# connection slot is taken over too, once its deadline (oic_auth_timeout
+# + 2 s) has passed. Real nginx (master + 2 workers), the mock IAM and OIC.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
@@ -39,6 +41,7 @@ http {
             oic_auth basic;
             oic_auth_cache tokens;
             oic_auth_timeout 2500ms;
+            oic_auth_iam_connections 1;
             oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
             oic_auth_scope "https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all";
             add_header X-Cache \$oic_auth_cache_status always;
@@ -97,6 +100,8 @@ check "none waited longer than the deadline and one more fetch (< 9 s)" yes "$([
 check "the fetch was taken over once the owner's deadline passed" 1 \
     "$(grep -c 'did not finish in time, fetching again' "$work/logs/error.log")"
 check "two IAM calls: the dead owner's and the takeover" 2 "$(calls)"
+check "the dead worker's connection slot was taken over (no request refused for want of one)" 0 \
+    "$(grep -c 'no free connection' "$work/logs/error.log")"
 code=$(curl -s -o /dev/null -w '%{http_code} ' -D - -u "slow-app:$secret" "http://127.0.0.1:$port/after" | tr -d '\r' | awk '/^X-Cache:/ {c=$2} END {print c}')
 check "the token fetched by the takeover is cached" HIT "$code"
 

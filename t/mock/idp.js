@@ -234,7 +234,7 @@ function tenantByIssuer(iss) {
 // ---------------------------------------------------------------- stats
 
 const stats = {
-  token: { total: 0, ok: 0, by_client: {}, by_user: {}, by_grant: {}, by_status: {} },
+  token: { total: 0, ok: 0, by_client: {}, by_user: {}, by_grant: {}, by_status: {}, inflight: 0, max_inflight: 0 },
   jwks: { iam: 0 },
   discovery: {},
   oic: { total: 0, ok: 0, rejected: 0, by_sub: {} },
@@ -440,6 +440,13 @@ function saneLifetime(b) {
 
 async function tokenEndpoint(req, res, body) {
   stats.token.total++;
+  // calls in flight at once (a drive reports the most during its run)
+  stats.token.inflight++;
+  if (stats.token.inflight > stats.token.max_inflight) stats.token.max_inflight = stats.token.inflight;
+  let ended = false;
+  const end = () => { if (!ended) { ended = true; stats.token.inflight--; } };
+  res.on('close', end);
+  res.on('finish', end);
   const entry = { t: Date.now() / 1000, method: req.method, content_type: req.headers['content-type'] || null, user_agent: req.headers['user-agent'] || null };
   const fin = (id, r) => {
     Object.assign(entry, r);
@@ -478,6 +485,7 @@ async function tokenEndpoint(req, res, body) {
     const st = Number(b.status);
     const hdr = { 'Cache-Control': 'no-store' };
     if (b.retry_after !== undefined) hdr['Retry-After'] = String(b.retry_after);
+    if (b.retry_after_date !== undefined) hdr['Retry-After'] = new Date(Date.now() + Number(b.retry_after_date) * 1000).toUTCString();
     const err = st === 429 ? ['too_many_requests', 'Rate limit exceeded.'] : st === 503 ? ['temporarily_unavailable', 'Service temporarily unavailable.']
       : ['server_error', 'Internal server error.'];
     if (b.body !== undefined) { send(res, st, String(b.body), hdr); return fin(id, { status: st }); }
@@ -514,6 +522,7 @@ async function tokenEndpoint(req, res, body) {
     if (sc.error) return fin(id, oauthErr(res, 400, sc.error[0], sc.error[1]));
     claims = userClaims(client, user, sc.scopes, life.lifetime);
   }
+  if (b.jwt_exp_in !== undefined) claims.exp = claims.iat + Number(b.jwt_exp_in);   // the token's own exp, apart from expires_in
   const tok = issueIamToken(claims);
   entry.jti = claims.jti;
 
@@ -614,7 +623,8 @@ async function jwksFault(f, res, req) {
   if (typeof f.times === 'number') { if (f.times <= 0) { f.mode = 'none'; return false; } f.times--; }
   switch (f.mode) {
     case 'delay': await sleep(Number(f.ms) || 0); return false;
-    case 'status': send(res, Number(f.status) || 500, { error: 'server_error', error_description: 'mock JWKS fault' }); return true;
+    case 'status': send(res, Number(f.status) || 500, { error: 'server_error', error_description: 'mock JWKS fault' },
+      f.retry_after !== undefined ? { 'Retry-After': String(f.retry_after) } : {}); return true;
     case 'malformed': send(res, 200, '{"keys":[{"kty":"RSA","kid":'); return true;
     case 'empty': send(res, 200, { keys: [] }); return true;
     case 'auth': {   // IAM without "client access" to the signing cert: 401 unless valid client credentials
@@ -631,7 +641,7 @@ async function jwksFault(f, res, req) {
 function setFault(target, body) {
   const modes = ['none', 'delay', 'status', 'malformed', 'empty', 'auth'];
   if (!modes.includes(body.mode)) throw new HttpError(400, `mode must be one of ${modes.join(', ')}`);
-  target.jwksFault = { mode: body.mode, ms: body.ms, status: body.status, times: body.times };
+  target.jwksFault = { mode: body.mode, ms: body.ms, status: body.status, times: body.times, retry_after: body.retry_after };
   return target.jwksFault;
 }
 
@@ -782,12 +792,15 @@ const driveAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 function fire(o) {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
-    const done = (status, body) => resolve({ status: String(status), body, ms: Number(process.hrtime.bigint() - t0) / 1e6, end: Date.now() });
+    const start = Date.now();
+    let hdrs = {};
+    const done = (status, body) => resolve({ status: String(status), body, ms: Number(process.hrtime.bigint() - t0) / 1e6, start, end: Date.now(), headers: hdrs });
     const headers = Object.assign({}, o.headers);
     if (o.auth) headers.Authorization = o.auth;
     if (o.body) headers['Content-Length'] = Buffer.byteLength(o.body);
     let finished = false, aborted = false;
     const req = http.request({ host: '127.0.0.1', port: o.port, path: o.path, method: o.method || 'GET', headers, agent: driveAgent }, (res) => {
+      hdrs = { x_cache: res.headers['x-cache'] || null, x_error: res.headers['x-error'] || null, retry_after: res.headers['retry-after'] || null };
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => { if (!finished) { finished = true; done(res.statusCode, Buffer.concat(chunks).toString('utf8')); } });
@@ -857,6 +870,7 @@ async function drive(q) {
   const base = { port, method: q.get('method') || 'GET', body: q.get('body') || null, headers, timeout_ms: Number(q.get('timeout_ms')) || 30000 };
   const clientsQ = q.getAll('client'), usersQ = q.getAll('user');
   const before = snapshot(); const t0 = Date.now();
+  stats.token.max_inflight = stats.token.inflight;
   const out = {};
 
   if (q.get('slow_path')) {
@@ -872,19 +886,26 @@ async function drive(q) {
     const paths = q.getAll('path').length > 1 ? q.getAll('path') : [pth];
     const minted = q.get('mint') ? mintMany(q.get('mint'), q.get('mint_opts'), n) : null;
     const conc = Number(q.get('conc')) || Infinity;
+    const interval = Number(q.get('interval_ms')) || 0;
+    const randClients = q.get('rand_clients') === '1' ? rnd(6) : null;
     const rss = rssWatch(q.get('pid'));
     const results = [];
     let next = 0;
     const worker = async () => {
       while (next < n) {
         const i = next++;
+        // interval_ms: request i starts at i * interval_ms, whatever the others do
+        if (interval) await sleep(Math.max(0, t0 + i * interval - Date.now()));
         const ai = auths.length ? i % auths.length : -1;
-        const o = Object.assign({}, base, { path: paths[i % paths.length], auth: minted ? 'Bearer ' + minted[i] : ai >= 0 ? auths[ai] : null });
+        let auth = minted ? 'Bearer ' + minted[i] : ai >= 0 ? auths[ai] : null;
+        // rand_clients=1: a client id nobody knows, a new one for every request
+        if (randClients) auth = 'Basic ' + Buffer.from(`made-up-${randClients}-${i}:wrong-secret`).toString('base64');
+        const o = Object.assign({}, base, { path: paths[i % paths.length], auth });
         if (i < abort) o.abort_ms = abortMs;
-        results.push(Object.assign(await fire(o), { ai }));
+        results.push(Object.assign(await fire(o), { ai, i }));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(n, conc) }, worker));
+    await Promise.all(Array.from({ length: interval ? n : Math.min(n, conc) }, worker));
     if (rss) Object.assign(out, rss.stop());
     const statuses = {}, bodies = new Set(), lat = [];
     const byAuth = auths.map(() => ({ statuses: {}, subs: {}, jtis: new Set() }));
@@ -902,10 +923,24 @@ async function drive(q) {
       p50_ms: Math.round(lat[Math.floor(lat.length / 2)] || 0), max_ms: Math.round(lat[lat.length - 1] || 0),
       by_auth: byAuth.map((b) => ({ statuses: b.statuses, subs: b.subs, jtis_distinct: b.jtis.size })) });
     if (q.get('bodies') === '1') out.sample_bodies = [...bodies].slice(0, 5);
+    // timeline=1: each request in order: [start ms from t0, status, X-Cache, X-Error, Retry-After, jti, ms taken]
+    if (q.get('timeline') === '1') {
+      out.timeline = results.slice().sort((a, b) => a.i - b.i).map((r) => {
+        let jti = null;
+        try { const j = JSON.parse(r.body); if (j && j.jti) jti = j.jti; } catch (e) { /* not JSON */ }
+        return [r.start - t0, r.status, r.headers.x_cache, r.headers.x_error, r.headers.retry_after, jti, Math.round(r.ms)];
+      });
+    }
   }
   // a background JWKS refresh reaches the mock after the answer that started
   // it: await_jwks=N waits (10 s at most) until the run has caused N fetches
   await awaitCount(() => snapshot().jwks - before.jwks, Number(q.get('await_jwks')) || 0);
+  // token_times=1: the token calls of the client= clients during the run: [ms from t0, status, client], in order
+  if (q.get('token_times') === '1' && clientsQ.length) {
+    out.token_times = [].concat(...clientsQ.map((c) => (tokenLog.get(c) || []).filter((e) => e.t * 1000 >= t0)
+      .map((e) => [Math.round(e.t * 1000 - t0), e.status, c]))).sort((a, b) => a[0] - b[0]);
+  }
+  out.token_max_inflight = stats.token.max_inflight;
   const after = snapshot();
   out.token_calls = clientsQ.length === 1 ? (after.by_client[clientsQ[0]] || 0) - (before.by_client[clientsQ[0]] || 0)
     : clientsQ.length > 1 ? delta(before.by_client, after.by_client, clientsQ) : after.total - before.total;

@@ -777,6 +777,44 @@ static void test_claim_rendering(void **state) {
     assert_int_equal(oic_jwt_exp(NULL), -1);
 }
 
+/* ---- oic_jwt_peek_exp: exp read without any check ---- */
+
+static long long peek(const char *t) { return oic_jwt_peek_exp(t, strlen(t)); }
+
+static void test_peek_exp(void **state)
+{
+    (void) state;
+    /* payloads: {"exp":1700000000}, {"exp":1700000000.9}; any header, any signature */
+    assert_int_equal(peek("eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDAwMDB9.c2ln"), 1700000000LL);
+    assert_int_equal(peek("x.eyJleHAiOjE3MDAwMDAwMDB9."), 1700000000LL);
+    assert_int_equal(peek("a.eyJleHAiOjE3MDAwMDAwMDAuOX0.b"), 1700000000LL);
+    /* no exp, exp a string, negative, out of range, duplicate names, not an object */
+    assert_int_equal(peek("a.eyJzdWIiOiJ4In0.b"), -1);
+    assert_int_equal(peek("a.eyJleHAiOiIxNzAwMDAwMDAwIn0.b"), -1);
+    assert_int_equal(peek("a.eyJleHAiOi01fQ.b"), -1);
+    assert_int_equal(peek("a.eyJleHAiOjFlMzB9.b"), -1);
+    assert_int_equal(peek("a.eyJleHAiOjEsImV4cCI6Mn0.b"), -1);
+    assert_int_equal(peek("a.WzFd.b"), -1);
+    /* not the shape of a JWT: opaque, two or four segments, padding, bad base64url */
+    assert_int_equal(peek("opaque-token-0123"), -1);
+    assert_int_equal(peek("a.eyJleHAiOjE3MDAwMDAwMDB9"), -1);
+    assert_int_equal(peek("a.eyJleHAiOjE3MDAwMDAwMDB9.b.c"), -1);
+    assert_int_equal(peek("a.eyJleHAiOjE3MDAwMDAwMDB9=.b"), -1);
+    assert_int_equal(peek("a.eyJleHAiOjE3MDAwMDAw*DB9.b"), -1);
+    assert_int_equal(peek(""), -1);
+    assert_int_equal(oic_jwt_peek_exp(NULL, 5), -1);
+    /* the length bounds what is read */
+    assert_int_equal(oic_jwt_peek_exp("a.eyJleHAiOjE3MDAwMDAwMDB9.b", 2), -1);
+    char *big = malloc(OIC_JWT_MAX_LEN + 2);
+    assert_non_null(big);
+    memset(big, 'A', OIC_JWT_MAX_LEN + 1);
+    memcpy(big, "a.eyJleHAiOjE3MDAwMDAwMDB9.", 27);
+    big[OIC_JWT_MAX_LEN + 1] = '\0';
+    assert_int_equal(oic_jwt_peek_exp(big, OIC_JWT_MAX_LEN + 1), -1);
+    assert_int_equal(oic_jwt_peek_exp(big, OIC_JWT_MAX_LEN), 1700000000LL);
+    free(big);
+}
+
 /* ---- memory estimate ---- */
 
 /* jansson's allocations counted as malloc sees them (usable size + its 8-byte header) */
@@ -897,6 +935,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_audience_array_1000, teardown),
         cmocka_unit_test_teardown(test_scopes, teardown),
         cmocka_unit_test_teardown(test_claim_rendering, teardown),
+        cmocka_unit_test(test_peek_exp),
         cmocka_unit_test_teardown(test_jwt_mem, teardown),
         cmocka_unit_test_teardown(test_refused_alg_parses_no_payload, teardown),
     };

@@ -1,6 +1,7 @@
 /*
- * Unit tests of the token endpoint answer mapping and of the cache lifetime
- * arithmetic, through the C API only (include/oic_auth.h).
+ * Unit tests of the token endpoint answer mapping, of a token's life in the
+ * cache and of the backoff between failed calls, through the C API only
+ * (include/oic_auth.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -503,31 +504,93 @@ static void test_reason_never_has_token(void **state)
     }
 }
 
-/* ---- oic_token_ttl ---- */
+/* ---- oic_token_life ---- */
 
-static void test_ttl(void **state)
+static int life(long long now, long long expires_in, long long jwt_exp,
+                long long margin, oic_token_life_t *l)
+{
+    memset(l, 0x5a, sizeof(*l));  /* every field must be set */
+    return oic_token_life(now, expires_in, jwt_exp, margin, l);
+}
+
+static void test_life(void **state)
+{
+    oic_token_life_t l;
+    (void) state;
+
+    /* expires_in sets the end, the refresh starts margin before it */
+    assert_int_equal(life(1000, 3600, -1, 60, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 4600 && l.refresh_at == 4540 && l.by_exp == 0);
+    assert_int_equal(life(1000, 3600, -1, 0, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 4600 && l.refresh_at == 4600);
+    assert_int_equal(life(1000, 61, -1, 60, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 1061 && l.refresh_at == 1001);
+
+    /* an earlier exp claim shortens the life; a later one does not lengthen it */
+    assert_int_equal(life(1000, 3600, 1600, 60, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 1600 && l.refresh_at == 1540 && l.by_exp == 1);
+    assert_int_equal(life(1000, 3600, 9000, 60, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 4600 && l.by_exp == 0);
+    assert_int_equal(life(1000, 3600, 4600, 60, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 4600 && l.by_exp == 0);
+
+    /* life not longer than the margin: the refresh starts halfway */
+    assert_int_equal(life(1000, 60, -1, 60, &l), OIC_LIFE_SHORT);
+    assert_true(l.real_end == 1060 && l.refresh_at == 1030);
+    assert_int_equal(life(1000, 30, -1, 60, &l), OIC_LIFE_SHORT);
+    assert_true(l.real_end == 1030 && l.refresh_at == 1015);
+    assert_int_equal(life(1000, 3600, 1010, 60, &l), OIC_LIFE_SHORT);
+    assert_true(l.real_end == 1010 && l.refresh_at == 1005 && l.by_exp == 1);
+    assert_int_equal(life(1000, 1, -1, 60, &l), OIC_LIFE_SHORT);
+    assert_true(l.real_end == 1001 && l.refresh_at == 1000);
+
+    /* not cacheable */
+    assert_int_equal(life(1000, -1, -1, 60, &l), OIC_LIFE_NONE);
+    assert_true(l.real_end == 0 && l.refresh_at == 0);
+    assert_int_equal(life(1000, -1, 5000, 60, &l), OIC_LIFE_NONE);
+    assert_int_equal(life(1000, 3600, 1000, 60, &l), OIC_LIFE_EXPIRED);
+    assert_true(l.real_end == 0 && l.by_exp == 1);
+    assert_int_equal(life(1000, 3600, 0, 60, &l), OIC_LIFE_EXPIRED);
+    assert_int_equal(life(1000, 0, -1, 0, &l), OIC_LIFE_EXPIRED);
+
+    /* bounds */
+    assert_int_equal(life(1000, INT64_MAX, -1, 60, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 1000 + OIC_EXPIRES_MAX);
+    assert_int_equal(life(1000, 3600, -1, -5, &l), OIC_LIFE_OK);
+    assert_true(l.refresh_at == 4600);
+    assert_int_equal(life(1000, 3600, -1, INT64_MAX, &l), OIC_LIFE_SHORT);
+    assert_true(l.refresh_at == 2800);
+    assert_int_equal(oic_token_life(1000, 3600, -1, 60, NULL), OIC_LIFE_NONE);
+}
+
+/* ---- oic_backoff_ms ---- */
+
+static void test_backoff(void **state)
 {
     (void) state;
-    assert_int_equal(oic_token_ttl(3600, 60), 3540);
-    assert_int_equal(oic_token_ttl(3600, 0), 3600);
-    assert_int_equal(oic_token_ttl(86400, 300), 86100);
-    assert_int_equal(oic_token_ttl(61, 60), 1);
-    assert_int_equal(oic_token_ttl(60, 60), 0);
-    assert_int_equal(oic_token_ttl(59, 60), 0);
-    assert_int_equal(oic_token_ttl(1, 0), 1);
-    assert_int_equal(oic_token_ttl(0, 0), 0);
-    assert_int_equal(oic_token_ttl(-1, 0), 0);
-    assert_int_equal(oic_token_ttl(-1, 60), 0);
-    assert_int_equal(oic_token_ttl(-100, -200), 0);
-    assert_int_equal(oic_token_ttl(3600, -5), 3600);   /* negative margin is 0 */
-    assert_int_equal(oic_token_ttl(0, -5), 0);
-    assert_int_equal(oic_token_ttl(3600, 3600), 0);
-    assert_int_equal(oic_token_ttl(3600, 3599), 1);
-    assert_true(oic_token_ttl(INT64_MAX, 0) == INT64_MAX);
-    assert_true(oic_token_ttl(INT64_MAX, 1) == INT64_MAX - 1);
-    assert_true(oic_token_ttl(5, INT64_MAX) == 0);
-    assert_true(oic_token_ttl(5, INT64_MIN) == 5);
-    assert_true(oic_token_ttl(INT64_MIN, 5) == 0);
+
+    /* 1 s doubling, capped at 30 s; rnd 2^31 is the middle: no jitter */
+    assert_int_equal(oic_backoff_ms(0, 1000, 30000, 1u << 31), 0);
+    assert_int_equal(oic_backoff_ms(1, 1000, 30000, 1u << 31), 1000);
+    assert_int_equal(oic_backoff_ms(2, 1000, 30000, 1u << 31), 2000);
+    assert_int_equal(oic_backoff_ms(3, 1000, 30000, 1u << 31), 4000);
+    assert_int_equal(oic_backoff_ms(5, 1000, 30000, 1u << 31), 16000);
+    assert_int_equal(oic_backoff_ms(6, 1000, 30000, 1u << 31), 30000);
+    assert_int_equal(oic_backoff_ms(1000, 1000, 30000, 1u << 31), 30000);
+    assert_int_equal(oic_backoff_ms(UINT32_MAX, 1000, 30000, 1u << 31), 30000);
+
+    /* jitter: [0.8, 1.2) times the wait */
+    assert_int_equal(oic_backoff_ms(1, 1000, 30000, 0), 800);
+    assert_int_equal(oic_backoff_ms(1, 1000, 30000, UINT32_MAX), 1199);
+    assert_int_equal(oic_backoff_ms(6, 1000, 30000, 0), 24000);
+    assert_int_equal(oic_backoff_ms(6, 1000, 30000, UINT32_MAX), 35999);
+
+    /* a cap under the base is the base; no base, no wait */
+    assert_int_equal(oic_backoff_ms(3, 5000, 1000, 1u << 31), 5000);
+    assert_int_equal(oic_backoff_ms(3, 0, 1000, 1u << 31), 0);
+    assert_int_equal(oic_backoff_ms(3, -1, 1000, 1u << 31), 0);
+    assert_true(oic_backoff_ms(64, INT64_MAX / 4, INT64_MAX / 2, 1u << 31)
+                == INT64_MAX / 2);
 }
 
 int main(void)
@@ -547,7 +610,8 @@ int main(void)
         cmocka_unit_test(test_error_code_sanitized),
         cmocka_unit_test(test_other_statuses),
         cmocka_unit_test(test_reason_never_has_token),
-        cmocka_unit_test(test_ttl),
+        cmocka_unit_test(test_life),
+        cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
