@@ -882,9 +882,10 @@ my $a = 'Bearer ' . main::etoken('x19', user => 'erin@example.com');
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
     }
 --- request eval
-my $b = sub { "POST /mock/iam/behavior\n" . JSON::PP->new->canonical->encode({ client => 'exchange-app2', behavior => $_[0] }) };
+# $b->(behavior, ms): set exchange-app2's behavior, answered ms later
+my $b = sub { "POST /mock/iam/behavior" . ($_[1] ? "?wait_ms=$_[1]" : '') . "\n" . JSON::PP->new->canonical->encode({ client => 'exchange-app2', behavior => $_[0] }) };
 [$b->({ status => 429, retry_after => '1' }), "GET /api/a",
- [{ value => $b->({ status => 500 }), delay_before => 1.5 }], "GET /api/a",
+ $b->({ status => 500 }, 1500), "GET /api/a",
  $b->({ status => 503 }), "GET /api/a",
  $b->({ malformed => 'html' }), "GET /api/a",
  $b->({ drop => JSON::PP::true() }), "GET /api/a",

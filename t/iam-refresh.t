@@ -86,8 +86,7 @@ main::short('exchange-app2', { expires_in_raw => '8' }, { expires_in_raw => '8',
     }
 --- request eval
 [main::paced(n => 1, client => 'exchange-app2', auth => "Bearer $main::IVAN"),
- [{ value => main::paced(n => 40, conc => 20, client => 'exchange-app2', auth => "Bearer $main::IVAN"),
-    delay_before => 2.5 }]]
+ main::paced(n => 40, conc => 20, client => 'exchange-app2', auth => "Bearer $main::IVAN", wait_ms => 2500)]
 --- response_body_filters eval
 main::filter(counts => 1)
 --- response_body_like eval

@@ -993,6 +993,9 @@ async function control(req, res, body, url, ports) {
   const p = url.pathname, q = url.searchParams;
   const post = req.method === 'POST';
   let m;
+  // wait_ms=N on any control call: answer (or start a drive) N ms later, so a
+  // test can wait through the mock, whatever its runner does between requests
+  if (q.get('wait_ms')) await sleep(Math.min(Number(q.get('wait_ms')) || 0, 60000));
   if (p === '/_test/health') return send(res, 200, { ok: true, ports });
   if (p === '/_test/stats') {
     // await_jwks=<tid>:<n> (repeatable): answer once that key set has been fetched n times (10 s at most)
