@@ -444,3 +444,43 @@ _EOM_
 --- must_die
 --- error_log
 "oic_auth_metrics" directive is not allowed here
+
+
+
+=== TEST 10: a request that comes back into its location (error_page after the upstream's 404, then 200) is one request: counted once, one token lookup; the scrape sends the same Authorization, it is not checked
+--- http_config
+    oic_auth_cache_zone oic:1m;
+--- config
+    oic_auth_cache oic;
+    oic_auth_token_endpoint http://127.0.0.1:$TEST_NGINX_IAM_PORT/oauth2/v1/token;
+    oic_auth_scope $TEST_NGINX_OIC_SCOPE;
+    location /api {
+        oic_auth basic;
+        proxy_intercept_errors on;
+        error_page 404 = /api/found;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+    location = /metrics {
+        oic_auth_metrics;
+    }
+--- request eval
+["GET /api/_status/404", "GET /metrics"]
+--- more_headers eval
+main::auth_hdr('app1')
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+main::mfilter()
+--- response_body eval
+[qr/^sub=app1 .* jti=#1$/,
+ <<'_EOM_']
+oic_auth_requests_total{mode="basic",outcome="allowed",error=""} 1
+oic_auth_token_cache_lookups_total{zone="oic",result="miss"} 1
+oic_auth_iam_requests_total{endpoint="PORT/oauth2/v1/token",outcome="ok"} 1
+oic_auth_iam_request_duration_seconds_count{endpoint="PORT/oauth2/v1/token"} 1
+oic_auth_zone_entries{zone="oic",type="cache"} 1
+oic_auth_zone_entries{zone="oic_auth_iam_guard",type="guard"} 2
+oic_auth_zone_entries{zone="oic_auth_metrics",type="metrics"} 3
+_EOM_
+--- no_error_log
+[error]
