@@ -37,4 +37,32 @@ check "every family has a value" "" "$(
 check "the content type" "text/plain; version=0.0.4; charset=utf-8" \
     "$(curl -s -o /dev/null -w '%{content_type}' "$u/metrics")"
 
+# the PromQL of README "Monitoring" and of conf/grafana-dashboard.json: it
+# parses (promtool check rules, as recording rules), and every metric it
+# names is in the answer
+node - "$top/README.md" "$top/conf/grafana-dashboard.json" >"$work/rules.yml" <<'JS'
+const fs = require('fs');
+const [readme, dash] = process.argv.slice(2);
+const out = [];
+for (const p of JSON.parse(fs.readFileSync(dash, 'utf8')).panels)
+    for (const t of p.targets) out.push(t.expr);
+const text = fs.readFileSync(readme, 'utf8');
+const block = /```promql\n([\s\S]*?)```/.exec(text.slice(text.indexOf('\n## Monitoring\n')))[1];
+for (const line of block.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    if (/^\s/.test(line)) out[out.length - 1] += '\n' + line; else out.push(line);
+}
+const rules = out.map((e, i) => ({
+    record: 'oic_auth:query' + i,
+    expr: e.replace(/\$__rate_interval/g, '5m').replace(/\$instance/g, '.*'),
+}));
+console.log(JSON.stringify({ groups: [{ name: 'oic_auth', rules }] }, null, 1));
+JS
+check "the queries of the README and the dashboard: more than 15" yes \
+    "$([ "$(grep -c '"record"' "$work/rules.yml")" -gt 15 ] && echo yes || echo no)"
+check "they parse (promtool check rules)" 0 "$(promtool check rules "$work/rules.yml" >"$work/rules.out" 2>&1; echo $?)"
+check "every metric they name is answered" "" "$(
+    grep -o -E 'oic_auth_[a-z_]+' "$work/rules.yml" | sort -u |
+    while read -r m; do grep -q -E "^$m[{ ]" "$work/metrics.txt" || echo "$m"; done)"
+
 metrics_done
