@@ -644,13 +644,6 @@ ngx_http_oic_auth_guard_stats(ngx_shm_zone_t *shm_zone,
 
     g = shm_zone->data;
 
-    ngx_shmtx_lock(&g->shpool->mutex);
-
-    ngx_oic_zone_slab_stats(g->shpool, st);
-    st->entries = g->sh->count;
-    st->evictions = g->sh->evictions;
-
-    ngx_shmtx_unlock(&g->shpool->mutex);
-
-    return NGX_OK;
+    return ngx_oic_zone_stats(g->shpool, &g->sh->count, 1, &g->sh->evictions,
+                              st);
 }

@@ -1112,13 +1112,6 @@ ngx_http_oic_auth_limit_stats(ngx_shm_zone_t *shm_zone,
 
     zone = shm_zone->data;
 
-    ngx_shmtx_lock(&zone->shpool->mutex);
-
-    ngx_oic_zone_slab_stats(zone->shpool, st);
-    st->entries = zone->sh->count;
-    st->evictions = zone->sh->evictions;
-
-    ngx_shmtx_unlock(&zone->shpool->mutex);
-
-    return NGX_OK;
+    return ngx_oic_zone_stats(zone->shpool, &zone->sh->count, 1,
+                              &zone->sh->evictions, st);
 }

@@ -1319,15 +1319,7 @@ ngx_http_oic_auth_metrics_stats(ngx_shm_zone_t *shm_zone,
 
     mc = shm_zone->data;
 
-    ngx_shmtx_lock(&mc->shpool->mutex);
-
-    ngx_oic_zone_slab_stats(mc->shpool, st);
-    st->entries = mc->sh->count;
-    st->evictions = 0;
-
-    ngx_shmtx_unlock(&mc->shpool->mutex);
-
-    return NGX_OK;
+    return ngx_oic_zone_stats(mc->shpool, &mc->sh->count, 1, NULL, st);
 }
 
 

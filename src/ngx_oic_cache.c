@@ -1057,22 +1057,34 @@ ngx_oic_cache_create_ctx(ngx_pool_t *pool)
 }
 
 
-void
-ngx_oic_zone_slab_stats(ngx_slab_pool_t *shpool, ngx_oic_zone_stats_t *st)
+ngx_int_t
+ngx_oic_zone_stats(ngx_slab_pool_t *shpool, ngx_uint_t *counts, ngx_uint_t n,
+    ngx_uint_t *evictions, ngx_oic_zone_stats_t *st)
 {
-    ngx_uint_t  pages;
+    ngx_uint_t  i, pages;
 
     pages = shpool->last - shpool->pages;
 
+    ngx_shmtx_lock(&shpool->mutex);
+
     st->free = shpool->pfree * ngx_pagesize;
     st->used = (pages - ngx_min(shpool->pfree, pages)) * ngx_pagesize;
+    st->evictions = evictions ? *evictions : 0;
+    st->entries = 0;
+
+    for (i = 0; i < n; i++) {
+        st->entries += counts[i];
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
 }
 
 
 ngx_int_t
 ngx_oic_cache_stats(ngx_shm_zone_t *shm_zone, ngx_oic_zone_stats_t *st)
 {
-    ngx_uint_t        c;
     ngx_oic_cache_t  *cache;
 
     if (shm_zone->init != ngx_oic_cache_init_zone) {
@@ -1081,19 +1093,7 @@ ngx_oic_cache_stats(ngx_shm_zone_t *shm_zone, ngx_oic_zone_stats_t *st)
 
     cache = shm_zone->data;
 
-    ngx_shmtx_lock(&cache->shpool->mutex);
-
-    ngx_oic_zone_slab_stats(cache->shpool, st);
-
-    st->entries = 0;
-
-    for (c = 0; c < NGX_OIC_CACHE_CLASSES; c++) {
-        st->entries += cache->sh->count[c];
-    }
-
-    st->evictions = cache->sh->evictions;
-
-    ngx_shmtx_unlock(&cache->shpool->mutex);
-
-    return NGX_OK;
+    return ngx_oic_zone_stats(cache->shpool, cache->sh->count,
+                              NGX_OIC_CACHE_CLASSES, &cache->sh->evictions,
+                              st);
 }

@@ -242,9 +242,12 @@ typedef struct {
     size_t         free;
 } ngx_oic_zone_stats_t;
 
-/* used and free of a slab pool (its mutex held) */
-void ngx_oic_zone_slab_stats(ngx_slab_pool_t *shpool,
-    ngx_oic_zone_stats_t *st);
+/*
+ * A zone's gauges under its mutex: the slab pool's pages used and free, the
+ * sum of n entry counts, the evictions (NULL: none). NGX_OK.
+ */
+ngx_int_t ngx_oic_zone_stats(ngx_slab_pool_t *shpool, ngx_uint_t *counts,
+    ngx_uint_t n, ngx_uint_t *evictions, ngx_oic_zone_stats_t *st);
 
 /* A cache zone's gauges, under its mutex; NGX_DECLINED: not a cache zone. */
 ngx_int_t ngx_oic_cache_stats(ngx_shm_zone_t *shm_zone,
