@@ -8,8 +8,9 @@
 # fails; the endpoint itself (method, format, not counted, not behind
 # oic_auth) and its configuration checks; a request back in its location
 # counted once; the protection states whose numbers depend on timing
-# (UPDATING, WAIT, iam_busy), checked against what the answers said. t/metrics-reload.sh: the same
-# counts across a reload; t/metrics-promtool.sh: promtool check metrics.
+# (UPDATING, STALE, WAIT, a failure's backoff, iam_busy), checked against
+# what the answers said. t/metrics-reload.sh: the same counts across a
+# reload; t/metrics-promtool.sh: promtool check metrics.
 #
 #   TEST_NGINX_BINARY=/usr/sbin/nginx TEST_NGINX_MODULE=$PWD/build/ngx_http_oic_auth_module.so \
 #   TEST_NGINX_PORT=31000 prove -I t/lib t/metrics.t
@@ -67,9 +68,10 @@ sub mfilter {
 # The protection states, whose numbers depend on timing: the answers of the
 # paced drives of a block (their X-Cache and X-Error) are counted as they
 # come, and the scrape (last) is shown as whether its counters say the same:
-# token cache lookups by result (a request refused for want of a connection
-# looked up a miss too, and shows no X-Cache), requests by outcome, calls
-# not made for want of a connection.
+# token cache lookups by result (answers without X-Cache: one refused for
+# want of a connection looked up a miss, a 502 iam_unavailable found a
+# failure's backoff running), requests by outcome, calls not made for want
+# of a connection and for a backoff.
 sub mstates {
     my (%ans, %busy);
     return sub {
@@ -79,15 +81,16 @@ sub mstates {
             my %c = map { /result="(\w+)"\} (\d+)/ ? (uc $1 => $2) : () }
                     grep { /^oic_auth_token_cache_lookups_total/ } split /\n/, $b;
             my %want = %{ $ans{cache} || {} };
-            $want{MISS} = ($want{MISS} // 0) + ($busy{n} // 0);
             push @out, 'cache=' . CORE::join(',', map { "$_:" . ($c{$_} // 0) } grep { $c{$_} } sort keys %c);
             push @out, 'as the answers: ' . (CORE::join(',', map { "$_:$want{$_}" } sort grep { $want{$_} } keys %want)
                                             eq CORE::join(',', map { "$_:$c{$_}" } sort grep { $c{$_} } keys %c) ? 'yes' : 'no');
             my ($ok) = $b =~ /^oic_auth_requests_total\{mode="basic",outcome="allowed",error=""\} (\d+)$/m;
             my ($b503) = $b =~ /^oic_auth_requests_total\{mode="basic",outcome="503",error="iam_busy"\} (\d+)$/m;
             my ($nm) = $b =~ /^oic_auth_iam_requests_not_made_total\{endpoint="[^"]*",reason="connections"\} (\d+)$/m;
+            my ($bo) = $b =~ /^oic_auth_iam_requests_not_made_total\{endpoint="[^"]*",reason="backoff"\} (\d+)$/m;
             push @out, 'allowed as the answers: ' . (($ok // 0) == ($ans{ok} // 0) ? 'yes' : 'no');
             push @out, 'iam_busy as the answers: ' . (($b503 // 0) == ($busy{n} // 0) && ($nm // 0) == ($busy{n} // 0) ? 'yes' : 'no');
+            push @out, 'backoff as the answers: ' . (($bo // 0) == ($ans{cache}{FAILED} // 0) ? 'yes' : 'no');
             return CORE::join(' ', @out) . "\n";
         }
         my $j = eval { JSON::PP::decode_json($b) };
@@ -95,9 +98,10 @@ sub mstates {
         my %n;
         for my $e (@{ $j->{timeline} }) {
             my ($t, $st, $xc, $xe) = @$e;
-            $ans{cache}{$xc}++ if defined $xc && $xc ne '';
+            $xc //= ''; $xe //= '';
+            $ans{cache}{ $xc ne '' ? $xc : $xe eq 'iam_busy' ? 'MISS' : $xe eq 'iam_unavailable' ? 'FAILED' : 'OTHER' }++;
             $ans{ok}++ if $st eq '200';
-            $busy{n}++ if defined $xe && $xe eq 'iam_busy';
+            $busy{n}++ if $xe eq 'iam_busy';
             $n{ CORE::join '/', $st, ($xc // '') eq '' ? '-' : $xc, ($xe // '') eq '' ? '-' : $xe }++;
         }
         return CORE::join ' ', map { "$_=$n{$_}" } sort keys %n;
@@ -529,10 +533,11 @@ _EOM_
 
 
 
-=== TEST 11: the protection states over 4 workers, counted as the answers said: a token in its refresh window (UPDATING while IAM takes 2 s), 4 requests at once for a client IAM takes 300 ms for (1 MISS, the others WAIT for that call), 7 new clients for 2 connections to IAM (calls of 1 s, a wait of 2.5 s at most: some get 503 iam_busy, a call not made for each)
+=== TEST 11: the protection states over 4 workers, counted as the answers said: a token in its refresh window (UPDATING while IAM takes 2 s); 4 requests at once for a client IAM takes 300 ms for (1 MISS, the others WAIT for that call); 6 new clients for 2 connections to IAM (calls of 1 s, a wait of 2.5 s at most: some get 503 iam_busy, a call not made for each); a token whose refreshes fail (UPDATING, STALE, then after its end 502s, local ones while the backoff runs)
 --- init
 main::short('app1', { expires_in_raw => '12' }, { expires_in_raw => '12', delay_ms => 2000 });
-main::short($_, { delay_ms => 1000 }) for qw(app2 app3 app4 app5 app6 app7 app8);
+main::short($_, { delay_ms => 1000 }) for qw(app2 app3 app4 app5 app6 app7);
+main::short('app8', { expires_in_raw => '6' }, { status => 500 });
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
@@ -548,21 +553,27 @@ main::short($_, { delay_ms => 1000 }) for qw(app2 app3 app4 app5 app6 app7 app8)
         add_header X-Cache $oic_auth_cache_status always;
         add_header X-Error $oic_auth_error always;
         proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+        location /api/stale {
+            oic_auth_refresh_margin 4s;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+        }
     }
     location = /metrics {
         oic_auth_metrics;
     }
 --- request eval
 [main::paced(n => 30, interval_ms => 200, client => 'app1', auth => main::auth('app1')),
+ main::paced(path => '/api/stale', n => 40, interval_ms => 200, client => 'app8', auth => main::auth('app8')),
  main::paced(n => 4, conc => 4, client => 'lag-app', auth => main::auth('lag-app')),
- main::paced(n => 7, conc => 7, client => [qw(app2 app3 app4 app5 app6 app7 app8)],
-             auth => [map { main::auth($_) } qw(app2 app3 app4 app5 app6 app7 app8)]),
+ main::paced(n => 6, conc => 6, client => [qw(app2 app3 app4 app5 app6 app7)],
+             auth => [map { main::auth($_) } qw(app2 app3 app4 app5 app6 app7)]),
  "GET /metrics"]
 --- response_body_filters eval
 main::mstates()
 --- response_body_like eval
 [qr/^200\/HIT\/-=\d+ 200\/MISS\/-=1 200\/UPDATING\/-=\d+$/,
+ qr/^(?:200\/HIT\/-=\d+ )?200\/MISS\/-=1 200\/STALE\/-=\d+ 200\/UPDATING\/-=\d+ 502\/-\/iam_unavailable=\d+(?: 502\/[A-Z]+\/iam_unavailable=\d+)*$/,
  qr/^200\/MISS\/-=1 200\/WAIT\/-=3$/,
- qr/^200\/MISS\/-=[2-4] 503\/-\/iam_busy=[3-5]$/,
- qr/^cache=HIT:\d+,MISS:9,UPDATING:\d+,WAIT:3 as the answers: yes allowed as the answers: yes iam_busy as the answers: yes$/]
+ qr/^200\/MISS\/-=[2-4] 503\/-\/iam_busy=[2-4]$/,
+ qr/^cache=FAILED:\d+,HIT:\d+,MISS:\d+,STALE:\d+,UPDATING:\d+,WAIT:3 as the answers: yes allowed as the answers: yes iam_busy as the answers: yes backoff as the answers: yes$/]
 --- timeout: 30
