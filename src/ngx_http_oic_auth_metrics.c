@@ -739,6 +739,8 @@ ngx_http_oic_auth_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 ngx_int_t
 ngx_http_oic_auth_metrics_init(ngx_conf_t *cf)
 {
+    ngx_uint_t                      i;
+    ngx_list_part_t                *part;
     ngx_shm_zone_t                 *shm_zone;
     ngx_http_oic_auth_main_conf_t  *mcf;
 
@@ -746,6 +748,37 @@ ngx_http_oic_auth_metrics_init(ngx_conf_t *cf)
 
     if (mcf->metrics == NULL || !mcf->metrics->enabled) {
         return NGX_OK;
+    }
+
+    /* the name is the metrics zone's: not a zone of another directive */
+
+    part = &cf->cycle->shared_memory.part;
+    shm_zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            shm_zone = part->elts;
+            i = 0;
+        }
+
+        if (shm_zone[i].shm.name.len == ngx_http_oic_auth_metrics_name.len
+            && ngx_strncmp(shm_zone[i].shm.name.data,
+                           ngx_http_oic_auth_metrics_name.data,
+                           ngx_http_oic_auth_metrics_name.len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "zone name \"%V\" is reserved by "
+                               "\"oic_auth_metrics\"",
+                               &ngx_http_oic_auth_metrics_name);
+            return NGX_ERROR;
+        }
     }
 
     shm_zone = ngx_shared_memory_add(cf, &ngx_http_oic_auth_metrics_name,

@@ -577,3 +577,16 @@ main::mstates()
  qr/^200\/MISS\/-=[2-4] 503\/-\/iam_busy=[2-4]$/,
  qr/^cache=FAILED:\d+,HIT:\d+,MISS:\d+,STALE:\d+,UPDATING:\d+,WAIT:3 as the answers: yes allowed as the answers: yes iam_busy as the answers: yes backoff as the answers: yes$/]
 --- timeout: 30
+
+
+
+=== TEST 12: nginx -t: with oic_auth_metrics, no other zone may be called oic_auth_metrics
+--- http_config
+    oic_auth_limit_zone oic_auth_metrics:1m rate=1r/s;
+--- config
+    location = /metrics {
+        oic_auth_metrics;
+    }
+--- must_die
+--- error_log
+zone name "oic_auth_metrics" is reserved by "oic_auth_metrics"
