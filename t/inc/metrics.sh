@@ -1,7 +1,8 @@
 # The shell side of the metrics tests (t/metrics-reload.sh,
 # t/metrics-promtool.sh): the mock IAM + OIC, an nginx (master + workers)
 # with a location of each mode, a limit and "oic_auth_metrics", traffic
-# through them with curl, and the scrape. Needs $top; sets $work.
+# through them with curl, and the scrape. Needs $top; t/inc/mock.sh sets
+# $work and cleans up at exit.
 #
 #   . "$top/t/inc/metrics.sh"
 #   metrics_conf WORKERS [LOC]    writes the configuration (LOC: instead of
@@ -16,26 +17,11 @@
 #   code CURL-ARGS...             the status of a request
 #   traffic                       one round through every mode (below)
 
-nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
-module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
+. "$top/t/inc/mock.sh"   # $nginx_bin, $module, $work, cleanup at exit
 port=${RELOAD_TEST_PORT:-19311}
-work=$(mktemp -d)
-mkdir -p "$work/conf" "$work/logs"
-mock_pid=
 pass=0 fail=0
 u=http://127.0.0.1:$port
 
-metrics_cleanup() {
-    if [ -f "$work/logs/nginx.pid" ]; then
-        kill -QUIT "$(cat "$work/logs/nginx.pid")" 2>/dev/null
-        for _ in $(seq 50); do [ -f "$work/logs/nginx.pid" ] || break; sleep 0.1; done
-    fi
-    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap metrics_cleanup EXIT
-
-. "$top/t/mock/start.sh"
 start_mock
 scope='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all'
 tenant=metrics-tenant
