@@ -82,7 +82,7 @@ DEB_PKGS := build-essential nginx nginx-dev libcurl4-openssl-dev libjansson-dev 
             libcmocka-dev libssl-dev openssl nodejs curl perl \
             libtest-base-perl libtext-diff-perl libtest-longstring-perl \
             liblist-moreutils-perl libhttp-message-perl nghttp2-client \
-            debhelper dpkg-dev libhiredis-dev redis-server
+            debhelper dpkg-dev libhiredis-dev redis-server prometheus
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -109,7 +109,7 @@ PROVE_INC := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo "-I t/l
 # $(call run_integration,nginx binary,module): the scripts, then the .t files;
 # all of them run, the status says whether one failed
 run_integration = export NGINX_BIN=$(1) TEST_NGINX_BINARY=$(1) TEST_NGINX_MODULE=$(2); rc=0; \
-	for s in conf-examples reload http2 limit-reload worker-death fleet-reload; do bash t/$$s.sh || rc=1; done; \
+	for s in conf-examples reload http2 limit-reload worker-death fleet-reload metrics-reload metrics-promtool; do bash t/$$s.sh || rc=1; done; \
 	prove $(PROVE_INC) -r t/*.t t/selftest/*.t || rc=1; exit $$rc
 
 integration: $(MODULE) certs

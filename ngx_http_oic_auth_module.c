@@ -352,6 +352,13 @@ static ngx_command_t  ngx_http_oic_auth_commands[] = {
       0,
       NULL },
 
+    { ngx_string("oic_auth_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_oic_auth_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -393,6 +400,7 @@ ngx_module_t  ngx_http_oic_auth_module = {
 static ngx_int_t
 ngx_http_oic_auth_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                      rc;
     ngx_http_oic_auth_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_oic_auth_module);
@@ -405,7 +413,10 @@ ngx_http_oic_auth_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    return ngx_http_oic_auth_refusal(r, ngx_http_oic_auth_check(r, lcf));
+    rc = ngx_http_oic_auth_refusal(r, ngx_http_oic_auth_check(r, lcf));
+    ngx_http_oic_auth_metrics_request(r, rc);
+
+    return rc;
 }
 
 
@@ -450,6 +461,7 @@ ngx_http_oic_auth_precontent_handler(ngx_http_request_t *r)
     }
 
     rc = ngx_http_oic_auth_refusal(r, ngx_http_oic_auth_check(r, lcf));
+    ngx_http_oic_auth_metrics_request(r, rc);
 
     /* NGX_OK would skip the other precontent handlers (try_files, mirror) */
 
@@ -620,6 +632,10 @@ ngx_http_oic_auth_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_oic_auth_precontent_handler;
+
+    if (ngx_http_oic_auth_metrics_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     return ngx_http_oic_auth_purge_init(cf);
 }

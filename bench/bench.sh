@@ -24,6 +24,8 @@
 #   bench/bench.sh                 # wrk -t2 -c32 -d10s for 1 and 2, 20,000 tokens for 3
 #   BENCH_DURATION=5s BENCH_TOKENS=40000 bench/bench.sh
 #   BENCH_LIMIT_PAIRS=6 bench/bench.sh   # then 4 and 4b alternately, 6 times each
+#   BENCH_METRICS_PAIRS=6 bench/bench.sh # then 2, 4 and 5 with metrics off and
+#                                  # on alternately, 6 times each (below)
 #   BENCH_PORT=27020 bench/bench.sh    # nginx on 27020 and 27021 (else two free ports)
 #
 # Everything runs on 127.0.0.1 and is stopped at exit: the mock Entra ID of
@@ -33,6 +35,13 @@
 # and its rate is measured over the time the tokens took (about 2 s for
 # 20,000 tokens at 10,000/s: raise BENCH_TOKENS for a longer run; the mock
 # mints about 800 tokens/s).
+#
+# Metrics on the hit paths (BENCH_METRICS_PAIRS=N): a second nginx with the
+# same configuration plus an "oic_auth_metrics" location (so every request
+# is counted: the requests, the token cache or verified-token cache lookup)
+# runs beside the first on two more ports; cases 2, 4 and 5 then run against
+# the one without and the one with metrics alternately (the order swapped
+# every pair), N times each: the medians and the median ratio of the pairs.
 #
 # Needs: nginx, nodejs, wrk, curl (installed with apt-get when missing).
 
@@ -47,6 +56,7 @@ THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 TOKENS=${BENCH_TOKENS:-20000}
 LIMIT_PAIRS=${BENCH_LIMIT_PAIRS:-0}
+METRICS_PAIRS=${BENCH_METRICS_PAIRS:-0}
 TENANT=bench-tenant
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -66,9 +76,14 @@ fi
 WORK=$(mktemp -d /tmp/oic-bench-XXXXXX)
 MOCK_PID=
 NGINX_STARTED=
+M_STARTED=
 
 cleanup() {
     set +e
+    if [ -n "$M_STARTED" ] && [ -s "$WORK/m/logs/nginx.pid" ]; then
+        "$NGINX" -p "$WORK/m/" -c conf/nginx.conf -e "$WORK/m/logs/error.log" -s quit 2>/dev/null
+        for _ in $(seq 50); do [ -s "$WORK/m/logs/nginx.pid" ] || break; sleep 0.1; done
+    fi
     if [ -n "$NGINX_STARTED" ] && [ -s "$WORK/logs/nginx.pid" ]; then
         "$NGINX" -p "$WORK/" -c conf/nginx.conf -e "$WORK/logs/error.log" -s quit 2>/dev/null
         for _ in $(seq 50); do [ -s "$WORK/logs/nginx.pid" ] || break; sleep 0.1; done
@@ -127,12 +142,13 @@ REPEATED=$(cat "$WORK/repeated.txt")
 
 if [ -n "${BENCH_PORT:-}" ]; then
     FRONT_PORT=$BENCH_PORT UP_PORT=$((BENCH_PORT + 1))
+    M_FRONT_PORT=$((BENCH_PORT + 2)) M_UP_PORT=$((BENCH_PORT + 3))
 else
-    read -r FRONT_PORT UP_PORT < <(node -e '
+    read -r FRONT_PORT UP_PORT M_FRONT_PORT M_UP_PORT < <(node -e '
     const net = require("net"); const ports = [];
     (function next() {
       const s = net.createServer().listen(0, "127.0.0.1", () => {
-        ports.push(s.address().port); s.close(() => ports.length < 2 ? next() : console.log(ports.join(" ")));
+        ports.push(s.address().port); s.close(() => ports.length < 4 ? next() : console.log(ports.join(" ")));
       });
     })();')
 fi
@@ -224,10 +240,21 @@ EOF
 "$NGINX" -p "$WORK/" -c conf/nginx.conf -e "$WORK/logs/error.log"
 NGINX_STARTED=1
 
-check() {   # check <path> [token | "Basic ..."]: the answer must be 200 "ok"
+if [ "$METRICS_PAIRS" -gt 0 ]; then
+    # the same on two other ports, with a metrics location
+    mkdir -p "$WORK/m/conf" "$WORK/m/logs"
+    sed -e "s/127\.0\.0\.1:$FRONT_PORT;/127.0.0.1:$M_FRONT_PORT;/" \
+        -e "s/127\.0\.0\.1:$UP_PORT;/127.0.0.1:$M_UP_PORT;/g" \
+        -e 's|^        location /plain {|        location = /metrics { oic_auth_metrics; }\n&|' \
+        "$WORK/conf/nginx.conf" >"$WORK/m/conf/nginx.conf"
+    "$NGINX" -p "$WORK/m/" -c conf/nginx.conf -e "$WORK/m/logs/error.log"
+    M_STARTED=1
+fi
+
+check() {   # check <path> [token | "Basic ..."] [port]: the answer must be 200 "ok"
     local out auth=
     case "${2:-}" in "") ;; Basic*) auth="Authorization: $2" ;; *) auth="Authorization: Bearer $2" ;; esac
-    out=$(curl -s -o /dev/null -w '%{http_code}' ${auth:+-H "$auth"} "http://127.0.0.1:$FRONT_PORT$1")
+    out=$(curl -s -o /dev/null -w '%{http_code}' ${auth:+-H "$auth"} "http://127.0.0.1:${3:-$FRONT_PORT}$1")
     [ "$out" = 200 ] || { echo "GET $1 answered $out" >&2; cat "$WORK/logs/error.log" >&2; exit 1; }
 }
 check /plain
@@ -235,6 +262,12 @@ check /bearer "$REPEATED"            # also fetches the JWKS
 check /basic "Basic $BASIC"           # fetches app1's IAM token
 check /basic-limit "Basic $BASIC"
 check /exchange "$REPEATED"          # fetches alice's IAM token
+if [ -n "$M_STARTED" ]; then
+    check /bearer "$REPEATED" "$M_FRONT_PORT"
+    check /basic "Basic $BASIC" "$M_FRONT_PORT"
+    check /exchange "$REPEATED" "$M_FRONT_PORT"
+    check /metrics "" "$M_FRONT_PORT"
+fi
 out=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x$REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
 [ "$out" = 401 ] || { echo "a broken token answered $out, not 401" >&2; exit 1; }
 
@@ -411,6 +444,28 @@ for _ in $(seq "$LIMIT_PAIRS"); do
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 
+ratio_median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {printf "%.3f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# 2, 4 and 5 without and with metrics, alternately (the order swapped every pair)
+declare -A MOFF MON MRATIO
+mcase() {   # mcase <port> <name> <path> <Authorization>: requests/s, integer
+    set -- $(run "$2" -H "Authorization: $4" "http://127.0.0.1:$1$3")
+    [ "$5" = 0 ] || { echo "metrics pairs: failed requests" >&2; exit 1; }
+    echo "${1%.*}"
+}
+for i in $(seq "$METRICS_PAIRS"); do
+    for c in "2 /bearer Bearer $REPEATED" "4 /basic Basic $BASIC" "5 /exchange Bearer $REPEATED"; do
+        set -- $c
+        if [ $((i % 2)) = 1 ]; then
+            off=$(mcase "$FRONT_PORT" "m$1-off" "$2" "$3 $4"); on=$(mcase "$M_FRONT_PORT" "m$1-on" "$2" "$3 $4")
+        else
+            on=$(mcase "$M_FRONT_PORT" "m$1-on" "$2" "$3 $4"); off=$(mcase "$FRONT_PORT" "m$1-off" "$2" "$3 $4")
+        fi
+        MOFF[$1]="${MOFF[$1]:-} $off" MON[$1]="${MON[$1]:-} $on"
+        MRATIO[$1]="${MRATIO[$1]:-} $(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')"
+    done
+done
+
 set -- $R1; printf '%-44s %12s %10s %10s %10s\n' "1. proxy_pass, no oic_auth" "$1" "$2" "$3" "$4"
 set -- $R2; printf '%-44s %12s %10s %10s %10s\n' "2. bearer, one repeated token (cache)" "$1" "$2" "$3" "$4"
 set -- $R3; printf '%-44s %12s %10s %10s %10s\n' "3. bearer, all-distinct tokens (RS256 verify)" "$1" "$2" "$3" "$4"
@@ -427,5 +482,17 @@ if [ "$LIMIT_PAIRS" -gt 0 ]; then
     echo "4 and 4b alternately, $LIMIT_PAIRS x $DURATION each (requests/s):"
     echo "   4:$P4   median $(median <<<"$P4")"
     echo "  4b:$P4L   median $(median <<<"$P4L")"
+fi
+if [ "$METRICS_PAIRS" -gt 0 ]; then
+    echo "metrics off and on alternately, $METRICS_PAIRS x $DURATION each (requests/s; ratio: on/off of a pair):"
+    for c in "2 bearer, one repeated token" "4 basic, one client" "5 exchange, one user"; do
+        set -- $c; n=$1; shift
+        echo "  $n. $*:"
+        echo "     off:${MOFF[$n]}   median $(median <<<"${MOFF[$n]}")"
+        echo "      on:${MON[$n]}   median $(median <<<"${MON[$n]}")"
+        echo "   ratio:${MRATIO[$n]}   median $(ratio_median <<<"${MRATIO[$n]}")"
+    done
+    echo "  counted by the one with metrics:"
+    curl -s "http://127.0.0.1:$M_FRONT_PORT/metrics" | grep -E '^oic_auth_(requests_total|token_cache_lookups_total|verified_cache_lookups_total)' | grep -v ' 0$' | sed 's/^/    /'
 fi
 echo "IAM token requests during the whole run: $(curl -s "http://127.0.0.1:$IAM_PORT/_test/stats" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(String(JSON.parse(d).token.total)))')"

@@ -29,6 +29,8 @@
  *   ngx_http_oic_auth_fleet.c      fleet mode: oic_auth_redis, the key
  *                                  file, fleet zones, this worker's Redis
  *                                  client, the key check
+ *   ngx_http_oic_auth_metrics.c    metrics: counters in shared memory,
+ *                                  oic_auth_metrics (Prometheus format)
  */
 #ifndef NGX_HTTP_OIC_AUTH_H
 #define NGX_HTTP_OIC_AUTH_H
@@ -45,6 +47,7 @@
 #include "ngx_oic_cache.h"
 #include "ngx_oic_jwt_cache.h"
 #include "ngx_http_oic_auth_iam_guard.h"
+#include "ngx_http_oic_auth_metrics.h"
 
 
 #define NGX_HTTP_OIC_AUTH_BASIC     0x01
@@ -131,6 +134,10 @@ typedef struct {
 
     /* limits after authentication (ngx_http_oic_auth_limit.c) */
     ngx_array_t                *limits;             /* NULL: none */
+
+    /* metrics (ngx_http_oic_auth_metrics.c) */
+    ngx_http_oic_auth_metrics_loc_t *metrics;       /* NULL: no oic_auth */
+    ngx_flag_t                  metrics_handler;    /* oic_auth_metrics; */
 } ngx_http_oic_auth_loc_conf_t;
 
 
@@ -154,6 +161,7 @@ typedef struct {
 /* The http level. */
 typedef struct {
     ngx_http_oic_auth_fleet_conf_t  fleet;
+    ngx_http_oic_auth_metrics_conf_t *metrics;  /* NULL: nothing counted */
 } ngx_http_oic_auth_main_conf_t;
 
 
@@ -222,6 +230,7 @@ typedef struct {
     unsigned                    client_auth_set:1;
     unsigned                    own_headers:1;  /* a subrequest's own list */
     unsigned                    verified:1;     /* the limits' turn came */
+    unsigned                    counted:1;      /* in the metrics */
 } ngx_http_oic_auth_ctx_t;
 
 
@@ -419,6 +428,37 @@ ngx_http_oic_auth_fleet_conf_t *ngx_http_oic_auth_fleet(void);
 ngx_uint_t ngx_http_oic_auth_fleet_zone(ngx_shm_zone_t *zone);
 ngx_int_t ngx_http_oic_auth_fleet_name(const char *tag, oic_str_t *fields,
     ngx_uint_t n, u_char *buf, ngx_str_t *name);
+
+
+/* ngx_http_oic_auth_metrics.c (the counters: ngx_http_oic_auth_metrics.h) */
+char *ngx_http_oic_auth_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_oic_auth_mgroup_t *ngx_http_oic_auth_metrics_group(ngx_conf_t *cf,
+    ngx_uint_t kind, ngx_str_t *zone, ngx_str_t *endpoint);
+ngx_int_t ngx_http_oic_auth_metrics_merge(ngx_conf_t *cf,
+    ngx_http_oic_auth_loc_conf_t *conf);
+ngx_int_t ngx_http_oic_auth_metrics_init(ngx_conf_t *cf);
+void ngx_http_oic_auth_metrics_request(ngx_http_request_t *r, ngx_int_t rc);
+void ngx_http_oic_auth_metrics_cache(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_uint_t result);
+void ngx_http_oic_auth_metrics_verified(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_uint_t hit);
+void ngx_http_oic_auth_metrics_not_made(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_uint_t reason);
+void ngx_http_oic_auth_metrics_jwks_not_made(
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_uint_t reason);
+void ngx_http_oic_auth_metrics_bearer(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_uint_t reason);
+void ngx_http_oic_auth_metrics_jwt(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, oic_jwt_rc_t jrc);
+void ngx_http_oic_auth_metrics_iam(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_oic_http_t *h, oic_token_result_t *tr);
+void ngx_http_oic_auth_metrics_jwks(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_oic_http_t *h, oic_jwks_t *keys);
+
+/* the zones' gauges (NGX_DECLINED: not a zone of that kind) */
+ngx_int_t ngx_http_oic_auth_limit_stats(ngx_shm_zone_t *shm_zone,
+    ngx_oic_zone_stats_t *st);
 
 
 /* A copy of src in the pool, NUL-terminated too: the core takes C strings. */

@@ -37,6 +37,8 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
         if (brc != OIC_BEARER_OK) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "oic_auth: malformed Bearer credentials");
+            ngx_http_oic_auth_metrics_bearer(lcf, ctx,
+                                             NGX_HTTP_OIC_AUTH_M_BR_MALFORMED);
             ctx->bearer_error = "invalid_request";
             ngx_str_set(&ctx->bearer_desc, "malformed Authorization header");
             return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
@@ -56,6 +58,7 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
         jrc = oic_jwt_check_claims(ctx->jwt, &lcf->policy, ngx_time(),
                                    err, sizeof(err));
         if (jrc != OIC_JWT_OK) {
+            ngx_http_oic_auth_metrics_jwt(lcf, ctx, jrc);
             return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
                                                    err);
         }
@@ -78,6 +81,8 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "oic_auth: token lacks the required scopes \"%V\"",
                       &lcf->scopes_text);
+        ngx_http_oic_auth_metrics_bearer(lcf, ctx,
+                                         NGX_HTTP_OIC_AUTH_M_BR_SCOPE);
 
         if (lcf->deny_status == NGX_HTTP_FORBIDDEN) {
             ctx->bearer_error = "insufficient_scope";
@@ -144,6 +149,7 @@ ngx_http_oic_auth_decode(ngx_http_request_t *r,
                              (unsigned) lcf->algorithms, &jwt, err, errlen);
 
         if (jrc != OIC_JWT_OK) {
+            ngx_http_oic_auth_metrics_jwt(lcf, ctx, jrc);
             return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
                                                    err);
         }
@@ -191,6 +197,7 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
     if (ngx_oic_cache_marked(lcf->zone, vkey)) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "oic_auth: signature already verified (cache)");
+        ngx_http_oic_auth_metrics_verified(lcf, 1);
         return NGX_OK;
     }
 
@@ -202,6 +209,7 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "oic_auth: verifying signature");
 
+    ngx_http_oic_auth_metrics_verified(lcf, 0);
     jrc = oic_jwt_verify(ctx->jwt, keys, err, sizeof(err));
 
     /*
@@ -231,6 +239,7 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
                 && ngx_http_oic_auth_jwks_fetch(r, lcf, ctx, res.gen)
                    != NGX_OK)
             {
+                ngx_http_oic_auth_metrics_jwt(lcf, ctx, jrc);
                 return ngx_http_oic_auth_invalid_token(r, ctx,
                                                        "invalid_token", err);
             }
@@ -242,9 +251,12 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
                       "oic_auth: %s, \"%V\" was fetched less "
                       "than %d s ago", why, &lcf->jwks_uri,
                       NGX_HTTP_OIC_AUTH_KID_INTERVAL);
+        ngx_http_oic_auth_metrics_jwks_not_made(lcf,
+                                            NGX_HTTP_OIC_AUTH_M_JNM_INTERVAL);
     }
 
     if (jrc != OIC_JWT_OK) {
+        ngx_http_oic_auth_metrics_jwt(lcf, ctx, jrc);
         return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token", err);
     }
 

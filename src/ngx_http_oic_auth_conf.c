@@ -211,6 +211,10 @@ ngx_http_oic_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_oic_auth_metrics_merge(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -277,6 +281,10 @@ ngx_http_oic_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t        *value;
     ngx_uint_t        i;
     ngx_conf_enum_t  *e;
+
+    if (lcf->metrics_handler) {
+        return "cannot be used in a location with \"oic_auth_metrics\"";
+    }
 
     if (lcf->modes != NGX_CONF_UNSET_UINT) {
         return "is duplicate";

@@ -21,6 +21,8 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
                                    lcf->user_claims->nelts);
         if (user == NULL || *user == '\0') {
             oic_free(user);
+            ngx_http_oic_auth_metrics_bearer(lcf, ctx,
+                                           NGX_HTTP_OIC_AUTH_M_BR_USER_CLAIM);
             return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
                                                    "no user claim");
         }
@@ -30,6 +32,8 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
         for (p = (u_char *) user; *p; p++) {
             if (*p < 0x20 || *p == 0x7f) {
                 oic_free(user);
+                ngx_http_oic_auth_metrics_bearer(lcf, ctx,
+                                           NGX_HTTP_OIC_AUTH_M_BR_USER_CLAIM);
                 return ngx_http_oic_auth_invalid_token(r, ctx,
                                    "invalid_token",
                                    "user claim contains control characters");

@@ -102,6 +102,13 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
             ctx->cache_status = *status;
         }
 
+        ngx_http_oic_auth_metrics_cache(lcf, ctx,
+                                        (freshness == NGX_OIC_CACHE_FRESH)
+                                        ? NGX_HTTP_OIC_AUTH_M_HIT
+                                        : (freshness == NGX_OIC_CACHE_STALE)
+                                          ? NGX_HTTP_OIC_AUTH_M_STALE
+                                          : NGX_HTTP_OIC_AUTH_M_UPDATING);
+
         ctx->token = res.value;
         ctx->state = NGX_HTTP_OIC_AUTH_DONE;
         ctx->status = NGX_OK;
@@ -111,18 +118,25 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
     case NGX_OIC_CACHE_NEGATIVE:
         /* the refusal IAM gave for these credentials, remembered */
         ctx->cache_status = ngx_http_oic_auth_negative;
+        ngx_http_oic_auth_metrics_cache(lcf, ctx, NGX_HTTP_OIC_AUTH_M_NEGATIVE);
         return ngx_http_oic_auth_refuse(r, ctx, res.status, res.error, 0);
 
     case NGX_OIC_CACHE_FAILED:
         /* the last call failed and its backoff runs: no call before then */
+        ngx_http_oic_auth_metrics_cache(lcf, ctx, NGX_HTTP_OIC_AUTH_M_FAILED);
         return ngx_http_oic_auth_refuse(r, ctx, res.status, res.error,
                                         ngx_max(res.retry_after, 1));
 
     case NGX_OIC_CACHE_WAIT:
         ctx->cache_status = ngx_http_oic_auth_waited;
+        ngx_http_oic_auth_metrics_cache(lcf, ctx, NGX_HTTP_OIC_AUTH_M_WAIT);
         return ngx_http_oic_auth_park(r, ctx, ctx->key, res.gen, 0);
 
     default: /* OWNER, or NOMEM: an uncached fetch for this request */
+        ngx_http_oic_auth_metrics_cache(lcf, ctx,
+                                        (rc == NGX_OIC_CACHE_OWNER)
+                                        ? NGX_HTTP_OIC_AUTH_M_MISS
+                                        : NGX_HTTP_OIC_AUTH_M_NO_ROOM);
         return ngx_http_oic_auth_miss(r, lcf, ctx, rc, &res);
     }
 }
@@ -191,6 +205,9 @@ ngx_http_oic_auth_miss(ngx_http_request_t *r,
                           lcf->connections, n);
         }
 
+        ngx_http_oic_auth_metrics_not_made(lcf,
+                                           NGX_HTTP_OIC_AUTH_M_NM_CONNECTIONS);
+
         return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                       "iam_busy");
 
@@ -223,6 +240,11 @@ ngx_http_oic_auth_refresh(ngx_http_request_t *r,
                                &refusal, &retry)
         == NULL)
     {
+        if (refusal == NGX_HTTP_OIC_AUTH_NO_SLOT) {
+            ngx_http_oic_auth_metrics_not_made(lcf,
+                                           NGX_HTTP_OIC_AUTH_M_NM_CONNECTIONS);
+        }
+
         return NGX_OIC_CACHE_STALE;
     }
 
@@ -368,6 +390,8 @@ ngx_http_oic_auth_admit(ngx_http_request_t *r,
                               lcf->failure_limit, lcf->failure_window, left);
             }
 
+            ngx_http_oic_auth_metrics_not_made(lcf,
+                                          NGX_HTTP_OIC_AUTH_M_NM_FAILURE_LIMIT);
             *retry_ms = left * 1000;
             return NGX_HTTP_OIC_AUTH_THROTTLED;
         }
@@ -386,6 +410,8 @@ ngx_http_oic_auth_admit(ngx_http_request_t *r,
                           &lcf->token_endpoint, ms, n);
         }
 
+        ngx_http_oic_auth_metrics_not_made(lcf,
+                                           NGX_HTTP_OIC_AUTH_M_NM_RETRY_AFTER);
         *retry_ms = ms;
         return NGX_HTTP_OIC_AUTH_BLOCKED;
     }
@@ -422,6 +448,7 @@ ngx_http_oic_auth_admit(ngx_http_request_t *r,
                           n);
         }
 
+        ngx_http_oic_auth_metrics_not_made(lcf, NGX_HTTP_OIC_AUTH_M_NM_BUDGET);
         *retry_ms = left * 1000;
         return NGX_HTTP_OIC_AUTH_OVER_BUDGET;
     }
@@ -710,6 +737,8 @@ ngx_http_oic_auth_token_done(ngx_oic_http_t *h)
     } else {
         oic_token_response_parse(h->status, (char *) h->buf, h->len, &tr);
     }
+
+    ngx_http_oic_auth_metrics_iam(lcf, h, &tr);
 
     if (tr.rc == OIC_TOKEN_RATE_LIMITED) {
         /* no call to this endpoint from any worker until Retry-After */

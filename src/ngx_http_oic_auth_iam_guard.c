@@ -66,6 +66,8 @@ typedef struct {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
     ngx_queue_t                 clients;    /* LRU, client records only */
+    ngx_uint_t                  count;      /* records */
+    ngx_uint_t                  evictions;
     uint32_t                    slot_gen;
     u_char                      secret[NGX_OIC_CACHE_SECRET_LEN];
 } ngx_http_oic_auth_guard_sh_t;
@@ -124,11 +126,14 @@ ngx_http_oic_auth_guard_get(ngx_http_oic_auth_guard_t *g, u_char *key,
         rec = ngx_queue_data(q, ngx_http_oic_auth_rec_t, k.queue);
         ngx_rbtree_delete(&g->sh->rbtree, &rec->k.node);
         ngx_slab_free_locked(g->shpool, rec);
+        g->sh->count--;
+        g->sh->evictions++;
     }
 
     ngx_oic_keyed_set(&rec->k, key);
     rec->type = type;
     ngx_rbtree_insert(&g->sh->rbtree, &rec->k.node);
+    g->sh->count++;
 
     if (type == NGX_HTTP_OIC_AUTH_REC_CLIENT) {
         ngx_queue_insert_head(&g->sh->clients, &rec->k.queue);
@@ -623,4 +628,22 @@ ngx_http_oic_auth_guard_zone(ngx_conf_t *cf)
     shm_zone->data = g;
 
     return shm_zone;
+}
+
+
+/* The zone's gauges, for the metrics. */
+ngx_int_t
+ngx_http_oic_auth_guard_stats(ngx_shm_zone_t *shm_zone,
+    ngx_oic_zone_stats_t *st)
+{
+    ngx_http_oic_auth_guard_t  *g;
+
+    if (shm_zone->init != ngx_http_oic_auth_guard_init_zone) {
+        return NGX_DECLINED;
+    }
+
+    g = shm_zone->data;
+
+    return ngx_oic_zone_stats(g->shpool, &g->sh->count, 1, &g->sh->evictions,
+                              st);
 }

@@ -21,6 +21,7 @@
 #include <ngx_core.h>
 
 #include "ngx_oic_keyed.h"
+#include "ngx_oic_cache.h"
 
 
 #define NGX_HTTP_OIC_AUTH_GUARD_SIZE       (1024 * 1024)
@@ -124,5 +125,9 @@ time_t ngx_http_oic_auth_guard_throttled(ngx_shm_zone_t *zone, u_char *key,
  */
 ngx_uint_t ngx_http_oic_auth_guard_log_due(ngx_shm_zone_t *zone,
     u_char *endpoint, ngx_uint_t kind);
+
+/* The guard zone's gauges (metrics); NGX_DECLINED: another zone. */
+ngx_int_t ngx_http_oic_auth_guard_stats(ngx_shm_zone_t *shm_zone,
+    ngx_oic_zone_stats_t *st);
 
 #endif /* NGX_HTTP_OIC_AUTH_IAM_GUARD_H */

@@ -153,6 +153,8 @@ ngx_http_oic_auth_keys(ngx_http_request_t *r,
         return ngx_http_oic_auth_park(r, ctx, lcf->jwks_key, res.gen, 1);
 
     case NGX_OIC_CACHE_FAILED:
+        ngx_http_oic_auth_metrics_jwks_not_made(lcf,
+                                             NGX_HTTP_OIC_AUTH_M_JNM_BACKOFF);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "oic_auth: no keys: \"%V\" failed less than %T s ago",
                       &lcf->jwks_uri,
@@ -211,6 +213,8 @@ ngx_http_oic_auth_jwks_fetch(ngx_http_request_t *r,
                                               lcf->jwks_endpoint_key);
 
     if (blocked) {
+        ngx_http_oic_auth_metrics_jwks_not_made(lcf,
+                                         NGX_HTTP_OIC_AUTH_M_JNM_RETRY_AFTER);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "oic_auth: JWKS \"%V\" not fetched: it answered 429, "
                       "next try in %M ms", &lcf->jwks_uri, blocked);
@@ -268,6 +272,8 @@ ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h)
     } else {
         keys = oic_jwks_parse((char *) h->buf, h->len, err, sizeof(err));
     }
+
+    ngx_http_oic_auth_metrics_jwks(fetch->conf, h, keys);
 
     if (keys) {
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,

@@ -53,6 +53,8 @@ typedef struct {
     ngx_rbtree_node_t                sentinel;
     ngx_queue_t                      queue;
     u_char                           salt[NGX_OIC_KEY_LEN];
+    ngx_uint_t                       count;     /* keys */
+    ngx_uint_t                       evictions;
 } ngx_http_oic_auth_limit_sh_t;
 
 
@@ -61,6 +63,7 @@ typedef struct {
     ngx_slab_pool_t                 *shpool;
     ngx_uint_t                       rate;      /* milli-requests per s */
     ngx_http_oic_auth_limit_node_t  *node;      /* held by the running check */
+    ngx_http_oic_auth_mgroup_t      *metrics;
 } ngx_http_oic_auth_limit_zone_t;
 
 
@@ -98,6 +101,8 @@ static ngx_msec_t ngx_http_oic_auth_limit_account(
     ngx_http_oic_auth_limit_t **limit);
 static void ngx_http_oic_auth_limit_unlock(ngx_http_oic_auth_limit_t *limits,
     ngx_uint_t n);
+static void ngx_http_oic_auth_limit_verdict(ngx_http_oic_auth_limit_t *limit,
+    ngx_uint_t excess);
 static void ngx_http_oic_auth_limit_expire(
     ngx_http_oic_auth_limit_zone_t *zone, ngx_uint_t n);
 static void ngx_http_oic_auth_limit_log(ngx_http_request_t *r,
@@ -237,6 +242,8 @@ ngx_http_oic_auth_limit_check(ngx_http_request_t *r,
     if (rc == NGX_BUSY) {
         ngx_http_oic_auth_limit_unlock(limits, n);
         lr->status = NGX_HTTP_OIC_AUTH_LIMIT_REJECTED;
+        ngx_http_oic_auth_count(zone->metrics, NGX_HTTP_OIC_AUTH_F_LIMIT,
+                                NGX_HTTP_OIC_AUTH_M_REJECTED);
 
         if (quiet >= 0) {
             ngx_http_oic_auth_limit_log(r, ctx, limit, &key, excess, quiet);
@@ -256,6 +263,11 @@ ngx_http_oic_auth_limit_check(ngx_http_request_t *r,
     }
 
     limit = &limits[lcf->limits->nelts - 1];
+
+    if (rc == NGX_OK) {
+        /* the last limit's verdict; account() gives the others' */
+        ngx_http_oic_auth_limit_verdict(limit, excess);
+    }
 
     delay = ngx_http_oic_auth_limit_account(limits, lcf->limits->nelts,
                                             &excess, &limit);
@@ -589,6 +601,7 @@ ngx_http_oic_auth_limit_lookup(ngx_http_oic_auth_limit_t *limit, u_char *hash,
 
     ngx_rbtree_insert(&zone->sh->rbtree, &lr->k.node);
     ngx_queue_insert_head(&zone->sh->queue, &lr->k.queue);
+    zone->sh->count++;
 
     if (account) {
         lr->last = now;
@@ -652,6 +665,8 @@ ngx_http_oic_auth_limit_account(ngx_http_oic_auth_limit_t *limits,
 
         zone->node = NULL;
 
+        ngx_http_oic_auth_limit_verdict(&limits[n], excess);
+
         if (excess <= limits[n].delay) {
             continue;
         }
@@ -666,6 +681,24 @@ ngx_http_oic_auth_limit_account(ngx_http_oic_auth_limit_t *limits,
     }
 
     return max_delay;
+}
+
+
+/*
+ * The metrics: a zone's verdict on a request it counted, delayed when its
+ * excess is past what the zone lets through at once.
+ */
+static void
+ngx_http_oic_auth_limit_verdict(ngx_http_oic_auth_limit_t *limit,
+    ngx_uint_t excess)
+{
+    ngx_http_oic_auth_limit_zone_t  *zone;
+
+    zone = limit->shm_zone->data;
+
+    ngx_http_oic_auth_count(zone->metrics, NGX_HTTP_OIC_AUTH_F_LIMIT,
+                            (excess > limit->delay) ? NGX_HTTP_OIC_AUTH_M_DELAYED
+                                                    : NGX_HTTP_OIC_AUTH_M_PASSED);
 }
 
 
@@ -739,11 +772,16 @@ ngx_http_oic_auth_limit_expire(ngx_http_oic_auth_limit_zone_t *zone,
             {
                 return;
             }
+
+        } else {
+            /* the oldest, whatever its state: to make room */
+            zone->sh->evictions++;
         }
 
         ngx_queue_remove(q);
         ngx_rbtree_delete(&zone->sh->rbtree, &lr->k.node);
         ngx_slab_free_locked(zone->shpool, lr);
+        zone->sh->count--;
     }
 }
 
@@ -783,6 +821,8 @@ ngx_http_oic_auth_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
                     ngx_oic_keyed_insert);
     ngx_queue_init(&zone->sh->queue);
+    zone->sh->count = 0;
+    zone->sh->evictions = 0;
 
     if (RAND_bytes(zone->sh->salt, NGX_OIC_KEY_LEN) != 1) {
         ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
@@ -883,6 +923,13 @@ ngx_http_oic_auth_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     shm_zone->init = ngx_http_oic_auth_limit_init_zone;
     shm_zone->data = zone;
+
+    zone->metrics = ngx_http_oic_auth_metrics_group(cf,
+                                                    NGX_HTTP_OIC_AUTH_G_LIMIT,
+                                                    &shm_zone->shm.name, NULL);
+    if (zone->metrics == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -1049,4 +1096,22 @@ ngx_http_oic_auth_merge_limits(ngx_conf_t *cf,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* A limit zone's gauges, for the metrics. */
+ngx_int_t
+ngx_http_oic_auth_limit_stats(ngx_shm_zone_t *shm_zone,
+    ngx_oic_zone_stats_t *st)
+{
+    ngx_http_oic_auth_limit_zone_t  *zone;
+
+    if (shm_zone->init != ngx_http_oic_auth_limit_init_zone) {
+        return NGX_DECLINED;
+    }
+
+    zone = shm_zone->data;
+
+    return ngx_oic_zone_stats(zone->shpool, &zone->sh->count, 1,
+                              &zone->sh->evictions, st);
 }

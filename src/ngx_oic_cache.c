@@ -86,6 +86,7 @@ typedef struct {
     ngx_queue_t          queue[NGX_OIC_CACHE_CLASSES];   /* LRU per class */
     ngx_uint_t           count[NGX_OIC_CACHE_CLASSES];
     ngx_uint_t           unaccepted_max;
+    ngx_uint_t           evictions;     /* entries dropped to make room */
     uint32_t             gen;
     u_char               secret[NGX_OIC_CACHE_SECRET_LEN];
 } ngx_oic_cache_sh_t;
@@ -238,6 +239,7 @@ ngx_oic_cache_drop(ngx_oic_cache_t *cache, ngx_uint_t c, ngx_uint_t force,
             break;
         }
 
+        cache->sh->evictions += force;
         ngx_oic_cache_delete(cache, n);
         freed++;
     }
@@ -997,6 +999,8 @@ ngx_oic_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         cache->sh->count[i] = 0;
     }
 
+    cache->sh->evictions = 0;
+
     /* keys IAM never accepted: at most a quarter of the zone */
     cache->sh->unaccepted_max = ngx_max(8, shm_zone->shm.size / 4
                                            / NGX_OIC_CACHE_ENTRY_SIZE);
@@ -1050,4 +1054,46 @@ ngx_oic_cache_create_ctx(ngx_pool_t *pool)
     }
 
     return cache;
+}
+
+
+ngx_int_t
+ngx_oic_zone_stats(ngx_slab_pool_t *shpool, ngx_uint_t *counts, ngx_uint_t n,
+    ngx_uint_t *evictions, ngx_oic_zone_stats_t *st)
+{
+    ngx_uint_t  i, pages;
+
+    pages = shpool->last - shpool->pages;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    st->free = shpool->pfree * ngx_pagesize;
+    st->used = (pages - ngx_min(shpool->pfree, pages)) * ngx_pagesize;
+    st->evictions = evictions ? *evictions : 0;
+    st->entries = 0;
+
+    for (i = 0; i < n; i++) {
+        st->entries += counts[i];
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_oic_cache_stats(ngx_shm_zone_t *shm_zone, ngx_oic_zone_stats_t *st)
+{
+    ngx_oic_cache_t  *cache;
+
+    if (shm_zone->init != ngx_oic_cache_init_zone) {
+        return NGX_DECLINED;
+    }
+
+    cache = shm_zone->data;
+
+    return ngx_oic_zone_stats(cache->shpool, cache->sh->count,
+                              NGX_OIC_CACHE_CLASSES, &cache->sh->evictions,
+                              st);
 }

@@ -234,4 +234,23 @@ void ngx_oic_cache_mark(ngx_shm_zone_t *zone, u_char *key, time_t expires);
 /* 1 when key is marked and not expired. */
 ngx_uint_t ngx_oic_cache_marked(ngx_shm_zone_t *zone, u_char *key);
 
+/* An oic_auth zone's gauges, for the metrics. */
+typedef struct {
+    ngx_uint_t     entries;
+    ngx_uint_t     evictions;   /* entries dropped to make room */
+    size_t         used;        /* bytes of the slab pool's pages in use */
+    size_t         free;
+} ngx_oic_zone_stats_t;
+
+/*
+ * A zone's gauges under its mutex: the slab pool's pages used and free, the
+ * sum of n entry counts, the evictions (NULL: none). NGX_OK.
+ */
+ngx_int_t ngx_oic_zone_stats(ngx_slab_pool_t *shpool, ngx_uint_t *counts,
+    ngx_uint_t n, ngx_uint_t *evictions, ngx_oic_zone_stats_t *st);
+
+/* A cache zone's gauges, under its mutex; NGX_DECLINED: not a cache zone. */
+ngx_int_t ngx_oic_cache_stats(ngx_shm_zone_t *shm_zone,
+    ngx_oic_zone_stats_t *st);
+
 #endif /* NGX_OIC_CACHE_H */

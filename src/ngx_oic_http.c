@@ -343,6 +343,7 @@ ngx_oic_http_check_info(void)
     int              pending;
     long             status;
     CURL            *easy;
+    curl_off_t       us;
     CURLMsg         *msg;
     ngx_oic_http_t  *h;
 
@@ -365,6 +366,12 @@ ngx_oic_http_check_info(void)
 
         h->result = msg->data.result;
         h->status = (h->result == CURLE_OK) ? status : 0;
+
+        if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK
+            && us > 0)
+        {
+            h->time_us = (ngx_uint_t) us;
+        }
 
         curl_multi_remove_handle(ngx_oic_http_worker.multi, easy);
 

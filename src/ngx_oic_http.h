@@ -34,6 +34,7 @@ struct ngx_oic_http_s {
     long                   status;    /* HTTP status, 0 when none */
     time_t                 retry_after;   /* s of a Retry-After, -1: none */
     int                    result;    /* CURLcode */
+    ngx_uint_t             time_us;   /* the transfer's time */
     char                   errbuf[256];
     ngx_oic_http_done_pt   handler;
     void                  *data;

@@ -2,8 +2,8 @@
 # `make run`: start the bundled mock OCI IAM + mock OIC on loopback and Debian's
 # nginx with the freshly built module, then show a legacy Basic client reaching
 # OIC through the module, the second call served from the token cache, a
-# route that requires a team's scope, and an Entra user token exchanged for an
-# IAM token for that user.
+# route that requires a team's scope, an Entra user token exchanged for an
+# IAM token for that user, and what the metrics endpoint counted.
 # Everything keeps running afterwards so you can try it yourself; `make stop` ends it.
 set -euo pipefail
 
@@ -82,6 +82,13 @@ http {
             add_header X-OIC-Auth-User \$oic_auth_user always;
             proxy_pass http://127.0.0.1:$oic;
         }
+
+        # Prometheus metrics (README "Monitoring"), from this host only
+        location = /metrics {
+            oic_auth_metrics;
+            allow 127.0.0.1;
+            deny all;
+        }
     }
 }
 CONF
@@ -150,6 +157,16 @@ for i in 1 2; do
         grep -E '^(HTTP|X-OIC|\{)' | sed -E 's/("jti":"[^"]*").*/\1, ...}/'
     echo
 done
+
+cat <<TXT
+
+What the module counted (Prometheus format; README "Monitoring"): requests
+by mode and outcome, token cache lookups, IAM calls and bearer refusals:
+
+TXT
+echo "\$ curl -s http://127.0.0.1:$port/metrics | grep -E '^oic_auth_(requests|token_cache_lookups|iam_requests|bearer_refusals)_total' | grep -v ' 0\$'"
+curl -s "http://127.0.0.1:$port/metrics" |
+    grep -E '^oic_auth_(requests|token_cache_lookups|iam_requests|bearer_refusals)_total' | grep -v ' 0$'
 
 cat <<TXT
 
