@@ -86,6 +86,13 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
         freshness = res.freshness;
 
         if (res.gen) {
+            /* fleet mode: another gateway may have refreshed it */
+            if (ngx_http_oic_auth_fleet_refresh(r, lcf, ctx, &res)
+                == NGX_AGAIN)
+            {
+                return NGX_AGAIN;
+            }
+
             /* the refresh is this request's to start; it goes on at once */
             freshness = ngx_http_oic_auth_refresh(r, lcf, ctx, &res);
         }
@@ -144,6 +151,11 @@ ngx_http_oic_auth_miss(ngx_http_request_t *r,
     ngx_http_oic_auth_admit_e   refusal;
 
     zone = (rc == NGX_OIC_CACHE_OWNER) ? lcf->zone : NULL;
+
+    /* fleet mode: Redis first */
+    if (zone && ngx_http_oic_auth_fleet_miss(r, lcf, ctx, res) == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
 
     fetch = ngx_http_oic_auth_call(r, lcf, ctx, zone, res, 0, &refusal,
                                    &retry);
@@ -282,6 +294,8 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
                                   res->accepted ? *retry_ms : 0);
         }
 
+        ngx_http_oic_auth_fleet_called(lcf, ctx, zone, NULL);
+
         return NULL;
     }
 
@@ -298,6 +312,8 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
                                     0, &out);
         *retry_ms = out.retry_ms;
 
+        ngx_http_oic_auth_fleet_called(lcf, ctx, zone, NULL);
+
         return NULL;
     }
 
@@ -305,6 +321,8 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
     fetch->accepted = res->accepted;
     fetch->failures = res->failures;
     ngx_memcpy(fetch->client_key, client_key, NGX_OIC_KEY_LEN);
+
+    ngx_http_oic_auth_fleet_called(lcf, ctx, zone, fetch);
 
     return fetch;
 }
@@ -586,6 +604,11 @@ ngx_http_oic_auth_token_store(ngx_http_oic_auth_fetch_t *fetch,
                       "get 503", fetch->who);
     }
 
+    if (life.real_end > now) {
+        ngx_http_oic_auth_fleet_token(fetch, token, (time_t) life.refresh_at,
+                                      (time_t) life.real_end);
+    }
+
     return rc;
 }
 
@@ -649,6 +672,9 @@ ngx_http_oic_auth_refused(ngx_http_oic_auth_fetch_t *fetch,
         f.negative_ttl = lcf->negative_ttl;
 
         ngx_oic_cache_fail(fetch->zone, fetch->key, fetch->gen, &f, &out);
+
+        ngx_http_oic_auth_fleet_failure(fetch, 1, status, code,
+                                        (ngx_msec_t) lcf->negative_ttl * 1000);
     }
 
     ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
@@ -776,6 +802,11 @@ ngx_http_oic_auth_token_done(ngx_oic_http_t *h)
         }
 
         retry_after = (time_t) ((out.retry_ms + 999) / 1000);
+
+        if (fetch->zone) {
+            ngx_http_oic_auth_fleet_failure(fetch, 0, status, code,
+                                            out.retry_ms);
+        }
     }
 
     ngx_http_oic_auth_wake(fetch, status, &token, code, retry_after);
@@ -786,6 +817,7 @@ ngx_http_oic_auth_token_done(ngx_oic_http_t *h)
 
     oic_token_result_free(&tr);
     ngx_oic_http_free(h);
+    ngx_http_oic_auth_fleet_release(fetch);
     ngx_free(fetch);
 }
 

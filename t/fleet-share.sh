@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Fleet mode end to end: two gateways (two nginx instances, each with its own
+# prefix, zones and 2 workers) share one real redis-server (Debian's, with a
+# password) and one key file, in front of the mock IAM and OIC.
+#
+#   - 200 concurrent cold requests for one client, spread over both gateways:
+#     exactly one IAM call, every request served
+#   - redis-cli --scan + GET: no client id, secret or token in keys or values
+#   - a refusal (wrong secret) at one gateway is answered at the other from
+#     Redis, without a call (the negative cache holds fleet-wide)
+#   - a refresh ahead happens once for the fleet
+#   - a tampered token entry is ignored, not served: a new call, 200
+#   - Redis killed in the middle of a run: no failed request (cached tokens
+#     are served, cold clients get tokens from IAM locally)
+#   - Redis restarted: the gateways share again (one call for a new client)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
+. "$top/t/inc/redis.sh"
+work=$(mktemp -d)
+mkdir -p "$work/a/conf" "$work/a/logs" "$work/b/conf" "$work/b/logs"
+mock_pid=
+cleanup() {
+    for g in a b; do
+        [ -f "$work/$g/logs/nginx.pid" ] && kill -QUIT "$(cat "$work/$g/logs/nginx.pid")" 2>/dev/null
+    done
+    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null
+    sleep 0.3
+    redis_cleanup
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+node "$top/t/mock/idp.js" --certs "$top/build/certs" >"$work/ports" 2>"$work/mock.log" &
+mock_pid=$!
+for _ in $(seq 100); do [ -s "$work/ports" ] && break; sleep 0.1; done
+iam=$(sed -E 's/.*"iam":([0-9]+).*/\1/' "$work/ports")
+oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' "$work/ports")
+port_a=${FLEET_TEST_PORT:-19314}
+port_b=$((port_a + 1))
+
+redis_start "Pw-$$-$RANDOM" || exit 1
+
+for g in a b; do
+    port=$port_a; [ "$g" = b ] && port=$port_b
+    cat >"$work/$g/conf/nginx.conf" <<CONF
+load_module $module;
+pid logs/nginx.pid;
+error_log logs/error.log info;
+worker_processes 2;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    oic_auth_cache_zone tokens:1m fleet;
+    oic_auth_redis 127.0.0.1:$REDIS_PORT password_file=$REDIS_PASSWORD_FILE timeout=500ms;
+    oic_auth_redis_key_file $REDIS_KEY_FILE;
+    server {
+        listen 127.0.0.1:$port reuseport;
+        location / {
+            oic_auth basic;
+            oic_auth_cache tokens;
+            oic_auth_timeout 5s;
+            oic_auth_negative_ttl 30s;
+            oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
+            oic_auth_scope "https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all";
+            add_header X-Cache \$oic_auth_cache_status always;
+            proxy_pass http://127.0.0.1:$oic;
+        }
+        location /short {
+            oic_auth basic;
+            oic_auth_cache tokens;
+            oic_auth_timeout 5s;
+            oic_auth_refresh_margin 5s;
+            oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
+            oic_auth_scope "https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all";
+            add_header X-Cache \$oic_auth_cache_status always;
+            proxy_pass http://127.0.0.1:$oic;
+        }
+    }
+}
+CONF
+    "$nginx_bin" -p "$work/$g" -c conf/nginx.conf -e logs/error.log || { echo "nginx $g did not start"; exit 1; }
+done
+
+pass=0 fail=0
+check() {   # name, expected, actual
+    if [ "$2" = "$3" ]; then echo "ok - $1"; pass=$((pass + 1));
+    else echo "not ok - $1: expected '$2', got '$3'"; fail=$((fail + 1)); fi
+}
+json() { node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const j=JSON.parse(d);process.stdout.write(String(eval(process.argv[1])))})' "$1"; }
+secret() { node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id===process.argv[2]).secret)' "$top/t/mock/clients.json" "$1"; }
+basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
+calls() { curl -s "http://127.0.0.1:$iam/_test/stats" | json "j.token.by_client[\"$1\"]||0"; }
+behave() { curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d "$1" "http://127.0.0.1:$iam/_test/iam/behavior"; }
+enc() { node -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' "$1"; }
+drive() {   # port, n, extra query (auth=...&...)
+    curl -s -m 60 "http://127.0.0.1:$iam/_test/drive?port=$1&n=$2&$3"
+}
+req() {   # port, auth, path: "status x-cache"
+    curl -s -o /dev/null -m 20 -D - -H "Authorization: $2" "http://127.0.0.1:$1${3:-/}" \
+        | tr -d '\r' | awk 'NR==1{s=$2} tolower($1)=="x-cache:"{c=$2} END{print s" "c}'
+}
+clients_up() { [ "$(redis_oic_clients | wc -l)" -ge 4 ]; }
+redis_wait clients_up
+check "both gateways' workers are connected to Redis" yes "$(clients_up && echo yes || echo no)"
+
+# ---- 200 concurrent cold requests over both gateways: one IAM call ----
+
+s=$(secret lag-app)
+auth=$(enc "$(basic lag-app "$s")")
+drive "$port_a" 100 "auth=$auth&conc=100&timeline=1" >"$work/ra" &
+da=$!
+drive "$port_b" 100 "auth=$auth&conc=100&timeline=1" >"$work/rb" &
+db=$!
+wait "$da" "$db"
+check "gateway A: 100 cold requests served" '{"200":100}' "$(json 'JSON.stringify(j.statuses)' <"$work/ra")"
+check "gateway B: 100 cold requests served" '{"200":100}' "$(json 'JSON.stringify(j.statuses)' <"$work/rb")"
+check "200 concurrent cold requests over two gateways: one IAM call" 1 "$(calls lag-app)"
+fa=$(json 'j.timeline.filter(t=>t[2]==="FLEET").length' <"$work/ra")
+fb=$(json 'j.timeline.filter(t=>t[2]==="FLEET").length' <"$work/rb")
+check "the gateway that did not call IAM took the token from Redis (FLEET)" yes \
+      "$( { [ "$fa" -gt 0 ] || [ "$fb" -gt 0 ]; } && echo yes || echo no)"
+
+# ---- nothing in clear in Redis ----
+
+dump() {
+    redis_cli --scan
+    for k in $(redis_cli --scan); do redis_cli GET "$k"; done
+}
+dump >"$work/redis.dump"
+check "Redis holds entries" yes "$([ "$(redis_cli --scan | wc -l)" -ge 2 ] && echo yes || echo no)"
+check "no client id in Redis" 0 "$(grep -a -c 'lag-app' "$work/redis.dump")"
+check "no secret in Redis" 0 "$(grep -a -c -F "$s" "$work/redis.dump")"
+# every token the mock issues is a JWT: eyJ... (base64 of '{"')
+check "no token in Redis" 0 "$(grep -a -c 'eyJ' "$work/redis.dump")"
+check "key names are the prefix and a hash" "" \
+      "$(redis_cli --scan | grep -v -E '^oic_auth:[0-9a-f]{64}(:fail|:lock)?$')"
+
+# ---- the negative cache holds fleet-wide ----
+
+bad=$(basic app1 wrong-secret)
+c0=$(calls app1)
+check "a wrong secret at gateway A: 401" "401 " "$(req "$port_a" "$bad" | sed 's/ .*/ /')"
+sleep 0.3
+check "the same at gateway B: 401 from Redis" "401 NEGATIVE" "$(req "$port_b" "$bad")"
+check "one IAM call for the refusal, fleet-wide" 1 "$(( $(calls app1) - c0 ))"
+dump >"$work/redis.dump"
+check "no wrong secret in Redis" 0 "$(grep -a -c 'wrong-secret' "$work/redis.dump")"
+
+# ---- a refresh ahead, once for the fleet ----
+
+behave '{"client":"app2","behavior":{"expires_in":10}}'
+a2=$(basic app2 "$(secret app2)")
+c0=$(calls app2)
+check "a 10 s token at A" "200 MISS" "$(req "$port_a" "$a2" /short)"
+sleep 0.3
+check "and at B, from Redis" "200 FLEET" "$(req "$port_b" "$a2" /short)"
+sleep 5.3       # its refresh window (margin 5 s) has begun
+for i in $(seq 10); do
+    req "$port_a" "$a2" /short >>"$work/refresh"
+    req "$port_b" "$a2" /short >>"$work/refresh"
+    sleep 0.1
+done
+check "requests in the refresh window are served" 0 "$(grep -vc '^200 ' "$work/refresh")"
+check "one refresh for the fleet: two IAM calls in all" 2 "$(( $(calls app2) - c0 ))"
+
+# ---- a tampered token entry is ignored ----
+
+a3=$(basic app3 "$(secret app3)")
+c0=$(calls app3)
+check "app3 at A" "200 MISS" "$(req "$port_a" "$a3")"
+sleep 0.3
+# flip one byte of the ciphertext of every token entry, TTL kept
+redis_cli EVAL "for _, k in ipairs(redis.call('KEYS', 'oic_auth:*')) do
+  if redis.call('TYPE', k).ok == 'string' and not string.find(k, ':', 10) then
+    local v = redis.call('GET', k)
+    local t = redis.call('PTTL', k)
+    if #v > 40 and t > 0 then
+      redis.call('SET', k, v:sub(1, 29) .. string.char((string.byte(v, 30) + 1) % 256) .. v:sub(31), 'PX', t)
+    end
+  end
+end
+return 1" 0 >/dev/null
+check "B does not serve the tampered entry: it calls IAM" "200 MISS" "$(req "$port_b" "$a3")"
+check "two IAM calls for app3" 2 "$(( $(calls app3) - c0 ))"
+check "B logs the tampered entry" yes \
+      "$(grep -q 'does not open' "$work/b/logs/error.log" && echo yes || echo no)"
+
+# ---- Redis killed mid-run ----
+
+cold=""
+for c in app4 app5 app6 app7 app8 finance-app hr-app it-app; do
+    cold="$cold&auth=$(enc "$(basic "$c" "$(secret "$c")")")"
+done
+warm="auth=$auth"
+drive "$port_a" 300 "$warm$cold&interval_ms=10" >"$work/ka" &
+da=$!
+drive "$port_b" 300 "$warm$cold&interval_ms=10" >"$work/kb" &
+db=$!
+sleep 1
+redis_kill9
+wait "$da" "$db"
+check "gateway A while Redis died: every request served" '{"200":300}' "$(json 'JSON.stringify(j.statuses)' <"$work/ka")"
+check "gateway B while Redis died: every request served" '{"200":300}' "$(json 'JSON.stringify(j.statuses)' <"$work/kb")"
+
+c0=$(calls burst-app)
+l=$(basic burst-app "$(secret burst-app)")
+check "Redis down: a cold client at A gets a token from IAM" "200 MISS" "$(req "$port_a" "$l")"
+check "Redis down: and at B" "200 MISS" "$(req "$port_b" "$l")"
+check "Redis down: each gateway called IAM" 2 "$(( $(calls burst-app) - c0 ))"
+check "Redis down: a cached token is served" "200 HIT" "$(req "$port_a" "$(basic lag-app "$s")")"
+
+# ---- Redis back: the fleet shares again ----
+
+redis_restart
+REDIS_WAIT=45 redis_wait clients_up
+check "Redis back: the gateways reconnect" yes "$(clients_up && echo yes || echo no)"
+s2=$(secret lag-app2)
+auth2=$(enc "$(basic lag-app2 "$s2")")
+drive "$port_a" 50 "auth=$auth2&conc=50" >"$work/ra2" &
+da=$!
+drive "$port_b" 50 "auth=$auth2&conc=50" >"$work/rb2" &
+db=$!
+wait "$da" "$db"
+check "Redis back: 100 cold requests served" '{"200":50}{"200":50}' \
+      "$(json 'JSON.stringify(j.statuses)' <"$work/ra2")$(json 'JSON.stringify(j.statuses)' <"$work/rb2")"
+check "Redis back: one IAM call for the fleet again" 1 "$(calls lag-app2)"
+
+check "no alert, no crash" 0 "$(cat "$work"/a/logs/error.log "$work"/b/logs/error.log | grep -cE '\[alert\]|\[crit\]|\[emerg\]|signal [0-9]+')"
+
+echo "fleet-share: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
