@@ -30,8 +30,8 @@
  *                                  file, fleet zones, this worker's Redis
  *                                  client, the key check
  *   ngx_http_oic_auth_fleet_token.c  fleet mode in the token flow: Redis
- *                                  before IAM, the fleet's lock, IAM's
- *                                  answers shared
+ *                                  before IAM, the fleet's lock and gate,
+ *                                  IAM's answers shared
  */
 #ifndef NGX_HTTP_OIC_AUTH_H
 #define NGX_HTTP_OIC_AUTH_H
@@ -355,6 +355,8 @@ void ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h);
 /* ngx_http_oic_auth_iam.c */
 ngx_int_t ngx_http_oic_auth_token(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+const char *ngx_http_oic_auth_client_fields(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, oic_str_t *fields, ngx_uint_t *n);
 ngx_int_t ngx_http_oic_auth_token_request(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     ngx_oic_http_conf_t *hc);
@@ -451,8 +453,9 @@ ngx_int_t ngx_http_oic_auth_fleet_name(const char *tag, oic_str_t *fields,
  * a fleet zone, Redis not usable, or Redis already looked at:
  * ctx->fleet_go). _called(): a call to IAM started (fetch) or not (NULL):
  * what it will share, or the fleet's lock given back. _token() and
- * _failure(): IAM's answer shared; _release(): the call is over (the lock
- * given back). _left(): a waiter of fetch went away.
+ * _failure(): IAM's answer shared; _block() and _refused(): a 429 and a
+ * refusal counted for the fleet's gate; _release(): the call is over (the
+ * lock given back). _left(): a waiter of fetch went away.
  */
 ngx_int_t ngx_http_oic_auth_fleet_miss(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
@@ -467,6 +470,10 @@ void ngx_http_oic_auth_fleet_token(ngx_http_oic_auth_fetch_t *fetch,
     ngx_str_t *token, time_t fresh_until, time_t valid_until);
 void ngx_http_oic_auth_fleet_failure(ngx_http_oic_auth_fetch_t *fetch,
     ngx_uint_t refused, ngx_uint_t status, char *code, ngx_msec_t ms);
+void ngx_http_oic_auth_fleet_block(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_msec_t ms);
+void ngx_http_oic_auth_fleet_refused(ngx_http_oic_auth_fetch_t *fetch,
+    time_t window);
 void ngx_http_oic_auth_fleet_release(ngx_http_oic_auth_fetch_t *fetch);
 void ngx_http_oic_auth_fleet_left(ngx_http_oic_auth_fetch_t *fetch,
     ngx_http_oic_auth_ctx_t *ctx);

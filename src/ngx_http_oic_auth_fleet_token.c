@@ -10,10 +10,14 @@
  *                         stored in the local zone and served ("FLEET")
  *   the failure entry     IAM's refusal (or a failure's backoff) another
  *                         gateway got: remembered locally and answered
- *   else the fleet lock   SET NX PX <oic_auth_timeout + 1 s>: the winner
- *                         calls IAM; the others ask again on a short timer
- *                         (20 ms doubling to 200 ms), bounded by
- *                         oic_auth_timeout, then call IAM themselves
+ *   the fleet's lock held another gateway's call runs: ask again on a
+ *                         short timer (20 ms doubling to 200 ms), bounded
+ *                         by oic_auth_timeout, then call IAM here
+ *   the fleet's gate      IAM's 429 block, the client's failure limit, the
+ *                         budget (a leaky bucket in the script): what it
+ *                         says is merged into the local gate, which refuses
+ *   else the lock         SET PX <oic_auth_timeout + 1 s>, the call counted
+ *                         in the budget: this gateway calls IAM
  *
  * A refresh ahead does the same, in two steps: the token entry (fresh in
  * Redis: another gateway refreshed it, taken as is), else the lock (won:
@@ -23,8 +27,10 @@
  * The call that follows shares its answer: the token sealed under its key
  * name with a TTL ending at its real end (SET PX), a refusal for
  * oic_auth_negative_ttl, a failure for its backoff; then the lock is given
- * back (compare-and-delete, a script). Key names and values: see
- * include/oic_fleet.h; the lock holds a random value, nothing else.
+ * back (compare-and-delete, a script); a 429 sets the fleet's block, a
+ * refusal counts in the client's window. Key names and values: see
+ * include/oic_fleet.h and README "What is stored in Redis"; the lock holds
+ * a random value, nothing else.
  *
  * Redis is never needed: not usable (circuit open), no answer within its
  * timeout, an answer of the wrong shape, a value that does not open
@@ -52,6 +58,17 @@ struct ngx_http_oic_auth_fleet_s {
     size_t                      name_len;
     u_char                      name[NGX_HTTP_OIC_AUTH_FLEET_NAME_MAX + 8];
     u_char                      lock[NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN];
+
+    /* the fleet's gate: the client's refusals, the budget, the 429 block */
+    u_char                      client[NGX_HTTP_OIC_AUTH_FLEET_NAME_MAX];
+    u_char                      budget[NGX_HTTP_OIC_AUTH_FLEET_NAME_MAX];
+    u_char                      block[NGX_HTTP_OIC_AUTH_FLEET_NAME_MAX];
+    size_t                      client_len;
+    size_t                      budget_len;
+    size_t                      block_len;
+    u_char                      client_key[NGX_OIC_KEY_LEN];  /* local */
+
+    unsigned                    accepted:1; /* the key was accepted before */
     unsigned                    step:1;     /* a Redis step (no HTTP) */
     unsigned                    refresh:1;  /* ... of a refresh ahead */
     unsigned                    locking:1;  /* ... its SET NX in flight */
@@ -65,18 +82,57 @@ static ngx_str_t  ngx_http_oic_auth_fleet_status = ngx_string("FLEET");
 static time_t  ngx_http_oic_auth_fleet_logged;
 
 /*
- * KEYS: token entry, failure entry, lock; ARGV: lock value, lock's PX.
- * Returns {1, token entry}, {2, failure entry}, {3} (the lock is ours) or
- * {0} (another gateway holds it).
+ * KEYS: token entry, failure entry, lock, budget, 429 block, the client's
+ * refusals; ARGV: lock value, lock's PX, budget rate (per 1000 s), burst
+ * (* 1000), the key accepted before (1/0), failure limit. Returns
+ * {1, token entry}, {2, failure entry}, {0} (another gateway's call
+ * runs), {5, ms} (IAM answered 429: blocked), {6, ms, count} (the client's
+ * failure limit is reached), {4, ms} (the fleet's budget is spent), or {3}:
+ * the lock is ours and the call is counted in the budget (the leaky bucket
+ * of ngx_http_oic_auth_guard_budget(), with Redis' clock: a key accepted
+ * before is counted, never refused).
  */
 static ngx_str_t  ngx_http_oic_auth_fleet_look = ngx_string(
     "local v = redis.call('GET', KEYS[1]) "
     "if v then return {1, v} end "
     "v = redis.call('GET', KEYS[2]) "
     "if v then return {2, v} end "
-    "if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then "
-    "return {3} end "
-    "return {0}");
+    "if redis.call('EXISTS', KEYS[3]) == 1 then return {0} end "
+    "local b = redis.call('PTTL', KEYS[5]) "
+    "if b > 0 then return {5, b} end "
+    "local acc = ARGV[5] == '1' "
+    "local lim = tonumber(ARGV[6]) "
+    "if not acc and lim > 0 then "
+    "  local n = tonumber(redis.call('GET', KEYS[6])) or 0 "
+    "  if n >= lim then return {6, redis.call('PTTL', KEYS[6]), n} end "
+    "end "
+    "local rate = tonumber(ARGV[3]) "
+    "if rate > 0 then "
+    "  local burst = tonumber(ARGV[4]) "
+    "  local t = redis.call('TIME') "
+    "  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "  local s = redis.call('HMGET', KEYS[4], 'e', 'l') "
+    "  local e = 0 "
+    "  if s[1] then "
+    "    local ms = now - (tonumber(s[2]) or now) "
+    "    if ms < 0 then ms = 0 end "
+    "    e = (tonumber(s[1]) or 0) - math.floor(rate * ms / 1000) + 1000 "
+    "    if e < 0 then e = 0 end "
+    "    if e > burst and not acc then "
+    "      return {4, math.floor((e - burst) * 1000 / rate)} "
+    "    end "
+    "  end "
+    "  redis.call('HSET', KEYS[4], 'e', e, 'l', now) "
+    "  redis.call('PEXPIRE', KEYS[4], math.floor(e * 1000 / rate) + 1000) "
+    "end "
+    "redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2]) "
+    "return {3}");
+
+/* KEYS: the client's refusals; ARGV: the window (ms). */
+static ngx_str_t  ngx_http_oic_auth_fleet_count = ngx_string(
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
+    "return n");
 
 /* KEYS: lock; ARGV: our value. */
 static ngx_str_t  ngx_http_oic_auth_fleet_unlock = ngx_string(
@@ -94,7 +150,8 @@ static void ngx_http_oic_auth_fleet_timer(ngx_event_t *ev);
 static void ngx_http_oic_auth_fleet_local(ngx_http_oic_auth_fetch_t *fetch,
     ngx_uint_t locked, ngx_msec_t retry_ms);
 static void ngx_http_oic_auth_fleet_end(ngx_http_oic_auth_fetch_t *fetch);
-static ngx_int_t ngx_http_oic_auth_fleet_names(ngx_http_oic_auth_ctx_t *ctx,
+static ngx_int_t ngx_http_oic_auth_fleet_names(
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     ngx_http_oic_auth_fleet_t *fl);
 static void ngx_http_oic_auth_fleet_set(ngx_http_oic_auth_fleet_t *fl,
     const char *suffix, unsigned char *value, size_t len, ngx_msec_t px);
@@ -165,7 +222,9 @@ ngx_http_oic_auth_fleet_start(ngx_http_request_t *r,
     fl->timer.handler = ngx_http_oic_auth_fleet_timer;
     fl->timer.cancelable = 1;
 
-    if (ngx_http_oic_auth_fleet_names(ctx, fl) != NGX_OK
+    fl->accepted = res->accepted ? 1 : 0;
+
+    if (ngx_http_oic_auth_fleet_names(lcf, ctx, fl) != NGX_OK
         || ngx_http_oic_auth_fleet_send(fetch) != NGX_OK)
     {
         ngx_free(fetch);
@@ -178,13 +237,21 @@ ngx_http_oic_auth_fleet_start(ngx_http_request_t *r,
 }
 
 
-/* The token entry's name, and a fresh lock value. */
+/*
+ * The token entry's name, the gate's (the client's refusals: the fields of
+ * the local failure limit; the budget: endpoint, rate and burst; the 429
+ * block: the endpoint), and a fresh lock value.
+ */
 static ngx_int_t
-ngx_http_oic_auth_fleet_names(ngx_http_oic_auth_ctx_t *ctx,
-    ngx_http_oic_auth_fleet_t *fl)
+ngx_http_oic_auth_fleet_names(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_http_oic_auth_fleet_t *fl)
 {
-    u_char     rnd[NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN / 2];
-    ngx_str_t  name;
+    u_char       rnd[NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN / 2];
+    u_char       rb[2 * NGX_INT_T_LEN + 2];
+    oic_str_t    fields[3];
+    ngx_str_t    name;
+    ngx_uint_t   n;
+    const char  *tag;
 
     if (ngx_http_oic_auth_fleet_name(ctx->key_tag, ctx->key_fields,
                                      ctx->key_nfields, fl->name, &name)
@@ -194,6 +261,40 @@ ngx_http_oic_auth_fleet_names(ngx_http_oic_auth_ctx_t *ctx,
     }
 
     fl->name_len = name.len;
+
+    tag = ngx_http_oic_auth_client_fields(lcf, ctx, fields, &n);
+
+    ngx_http_oic_auth_guard_client_key(lcf->guard, tag, fields, n,
+                                       fl->client_key);
+
+    if (ngx_http_oic_auth_fleet_name(tag, fields, n, fl->client, &name)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    fl->client_len = name.len;
+
+    if (ngx_http_oic_auth_fleet_name("block", fields, 1, fl->block, &name)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    fl->block_len = name.len;
+
+    fields[1].data = (char *) rb;
+    fields[1].len = ngx_sprintf(rb, "%ui/%ui", lcf->budget.rate,
+                                lcf->budget.burst)
+                    - rb;
+
+    if (ngx_http_oic_auth_fleet_name("budget", fields, 2, fl->budget, &name)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    fl->budget_len = name.len;
 
     if (oic_random(rnd, sizeof(rnd)) != 0) {
         return NGX_ERROR;
@@ -211,9 +312,11 @@ ngx_http_oic_auth_fleet_send(ngx_http_oic_auth_fetch_t *fetch)
 {
     u_char                     *p;
     u_char                      px[NGX_INT_T_LEN];
+    u_char                      rate[NGX_INT_T_LEN], burst[NGX_INT_T_LEN];
+    u_char                      limit[NGX_INT_T_LEN];
     u_char                      names[3][NGX_HTTP_OIC_AUTH_FLEET_NAME_MAX
                                          + 8];
-    ngx_str_t                   a[8];
+    ngx_str_t                   a[16];
     ngx_uint_t                  n;
     ngx_http_oic_auth_fleet_t  *fl = fetch->fleet;
 
@@ -225,22 +328,39 @@ ngx_http_oic_auth_fleet_send(ngx_http_oic_auth_fetch_t *fetch)
     p = ngx_cpymem(names[2], fl->name, fl->name_len);
     p = ngx_cpymem(p, ":lock", 5);
 
-    a[7].data = px;
-    a[7].len = ngx_sprintf(px, "%M", fetch->conf->timeout + 1000) - px;
+    a[10].data = px;
+    a[10].len = ngx_sprintf(px, "%M", fetch->conf->timeout + 1000) - px;
 
     if (!fl->refresh) {
         ngx_str_set(&a[0], "EVAL");
         a[1] = ngx_http_oic_auth_fleet_look;
-        ngx_str_set(&a[2], "3");
+        ngx_str_set(&a[2], "6");
         a[3].data = names[0];
         a[3].len = fl->name_len;
         a[4].data = names[1];
         a[4].len = fl->name_len + 5;
         a[5].data = names[2];
         a[5].len = fl->name_len + 5;
-        a[6].data = fl->lock;
-        a[6].len = NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN;
-        n = 8;
+        a[6].data = fl->budget;
+        a[6].len = fl->budget_len;
+        a[7].data = fl->block;
+        a[7].len = fl->block_len;
+        a[8].data = fl->client;
+        a[8].len = fl->client_len;
+        a[9].data = fl->lock;
+        a[9].len = NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN;
+        a[11].data = rate;
+        a[11].len = ngx_sprintf(rate, "%ui", fetch->conf->budget.rate)
+                    - rate;
+        a[12].data = burst;
+        a[12].len = ngx_sprintf(burst, "%ui", fetch->conf->budget.burst)
+                    - burst;
+        a[13].data = (u_char *) (fl->accepted ? "1" : "0");
+        a[13].len = 1;
+        a[14].data = limit;
+        a[14].len = ngx_sprintf(limit, "%ui", fetch->conf->failure_limit)
+                    - limit;
+        n = 15;
 
     } else if (!fl->locking) {
         ngx_str_set(&a[0], "GET");
@@ -256,7 +376,7 @@ ngx_http_oic_auth_fleet_send(ngx_http_oic_auth_fetch_t *fetch)
         a[2].len = NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN;
         ngx_str_set(&a[3], "NX");
         ngx_str_set(&a[4], "PX");
-        a[5] = a[7];
+        a[5] = a[10];
         n = 6;
     }
 
@@ -277,7 +397,7 @@ ngx_http_oic_auth_fleet_reply(void *data, redisReply *reply)
     time_t                        now;
     ngx_str_t                     v, t;
     ngx_int_t                     rc;
-    long long                     kind;
+    long long                     kind, ms, count;
     oic_fleet_rc_t                orc;
     ngx_queue_t                  *q;
     oic_fleet_failure_t           fail;
@@ -302,13 +422,22 @@ ngx_http_oic_auth_fleet_reply(void *data, redisReply *reply)
     /* what the answer says: kind 1 (token), 2 (failure), 3 (lock), 0 */
 
     ngx_str_null(&v);
+    ms = 0;
+    count = 0;
 
     if (!fl->refresh) {
-        if (ngx_oic_redis_array(reply, &n) != NGX_OK || n < 1 || n > 2
+        if (ngx_oic_redis_array(reply, &n) != NGX_OK || n < 1 || n > 3
             || ngx_oic_redis_integer(reply->element[0], &kind) != NGX_OK
-            || kind < 0 || kind > 3 || ((kind == 1 || kind == 2) != (n == 2))
-            || (n == 2
-                && ngx_oic_redis_string(reply->element[1], &v) != NGX_OK))
+            || kind < 0 || kind > 6
+            || n != ((kind == 0 || kind == 3) ? 1 : (kind == 6) ? 3 : 2)
+            || ((kind == 1 || kind == 2)
+                && ngx_oic_redis_string(reply->element[1], &v) != NGX_OK)
+            || (kind >= 4
+                && (ngx_oic_redis_integer(reply->element[1], &ms) != NGX_OK
+                    || ms < 0 || ms > 86400000))
+            || (kind == 6
+                && ngx_oic_redis_integer(reply->element[2], &count)
+                   != NGX_OK))
         {
             ngx_http_oic_auth_fleet_bad(fetch, "an unexpected answer");
             return;
@@ -322,7 +451,7 @@ ngx_http_oic_auth_fleet_reply(void *data, redisReply *reply)
             return;
         }
 
-        kind = (rc == NGX_OK) ? 1 : 4;  /* 4: none, take the lock */
+        kind = (rc == NGX_OK) ? 1 : 7;  /* 7: none, take the lock */
 
     } else {
         rc = ngx_oic_redis_ok(reply);
@@ -458,6 +587,29 @@ ngx_http_oic_auth_fleet_reply(void *data, redisReply *reply)
         return;
 
     case 4:
+        /* the fleet's budget is spent: the local gate refuses as well */
+        ngx_http_oic_auth_guard_budget_sync(fetch->conf->guard,
+                                            &fetch->conf->budget,
+                                            (ngx_msec_t) ms);
+        ngx_http_oic_auth_fleet_local(fetch, 0, 0);
+        return;
+
+    case 5:
+        ngx_http_oic_auth_guard_block_sync(fetch->conf->guard,
+                                           fetch->conf->endpoint_key,
+                                           (ngx_msec_t) ms);
+        ngx_http_oic_auth_fleet_local(fetch, 0, 0);
+        return;
+
+    case 6:
+        ngx_http_oic_auth_guard_refused_sync(fetch->conf->guard,
+                                             fl->client_key,
+                                             (ngx_uint_t) count,
+                                             (ngx_msec_t) ms);
+        ngx_http_oic_auth_fleet_local(fetch, 0, 0);
+        return;
+
+    case 7:
         fl->locking = 1;
 
         if (ngx_http_oic_auth_fleet_send(fetch) != NGX_OK) {
@@ -631,7 +783,7 @@ ngx_http_oic_auth_fleet_called(ngx_http_oic_auth_loc_conf_t *lcf,
         ngx_memzero(&dummy, sizeof(ngx_http_oic_auth_fetch_t));
         dummy.fleet = &tmp;
 
-        if (ngx_http_oic_auth_fleet_names(ctx, &tmp) == NGX_OK) {
+        if (ngx_http_oic_auth_fleet_names(lcf, ctx, &tmp) == NGX_OK) {
             ngx_memcpy(tmp.lock, ctx->fleet_lockval,
                        NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN);
             tmp.locked = 1;
@@ -647,7 +799,7 @@ ngx_http_oic_auth_fleet_called(ngx_http_oic_auth_loc_conf_t *lcf,
         return;
     }
 
-    if (ngx_http_oic_auth_fleet_names(ctx, fl) != NGX_OK) {
+    if (ngx_http_oic_auth_fleet_names(lcf, ctx, fl) != NGX_OK) {
         ngx_free(fl);
         return;
     }
@@ -739,6 +891,56 @@ ngx_http_oic_auth_fleet_failure(ngx_http_oic_auth_fetch_t *fetch,
 
     ngx_http_oic_auth_fleet_set(fl, ":fail", v, len, (ngx_msec_t) s * 1000);
     oic_free(v);
+}
+
+
+/* IAM answered 429: no call to it from the fleet for ms. */
+void
+ngx_http_oic_auth_fleet_block(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_msec_t ms)
+{
+    u_char                      px[NGX_INT_T_LEN];
+    ngx_str_t                   a[5];
+    ngx_http_oic_auth_fleet_t  *fl = fetch->fleet;
+
+    if (fl == NULL || ms == 0) {
+        return;
+    }
+
+    ngx_str_set(&a[0], "SET");
+    a[1].data = fl->block;
+    a[1].len = fl->block_len;
+    ngx_str_set(&a[2], "1");
+    ngx_str_set(&a[3], "PX");
+    a[4].data = px;
+    a[4].len = ngx_sprintf(px, "%M", ms) - px;
+
+    (void) ngx_oic_redis_send(5, a, 0, NULL, NULL);
+}
+
+
+/* IAM refused the client: one more in the fleet's count of its window. */
+void
+ngx_http_oic_auth_fleet_refused(ngx_http_oic_auth_fetch_t *fetch,
+    time_t window)
+{
+    u_char                      px[NGX_INT_T_LEN];
+    ngx_str_t                   a[5];
+    ngx_http_oic_auth_fleet_t  *fl = fetch->fleet;
+
+    if (fl == NULL || window <= 0) {
+        return;
+    }
+
+    ngx_str_set(&a[0], "EVAL");
+    a[1] = ngx_http_oic_auth_fleet_count;
+    ngx_str_set(&a[2], "1");
+    a[3].data = fl->client;
+    a[3].len = fl->client_len;
+    a[4].data = px;
+    a[4].len = ngx_sprintf(px, "%M", (ngx_msec_t) window * 1000) - px;
+
+    (void) ngx_oic_redis_send(5, a, 0, NULL, NULL);
 }
 
 

@@ -256,33 +256,16 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
 {
     u_char                      client_key[NGX_OIC_KEY_LEN];
     oic_str_t                   fields[3];
+    const char                 *tag;
     ngx_uint_t                  n;
     ngx_oic_cache_failed_t      out;
     ngx_http_oic_auth_slot_t    slot;
     ngx_http_oic_auth_fetch_t  *fetch;
 
-    /* the failure limit's key: the client id, or the user */
+    tag = ngx_http_oic_auth_client_fields(lcf, ctx, fields, &n);
 
-    fields[0].data = (char *) lcf->token_endpoint.data;
-    fields[0].len = lcf->token_endpoint.len;
-
-    if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
-        fields[1].data = (char *) ctx->client_id.data;
-        fields[1].len = ctx->client_id.len;
-        n = 2;
-
-    } else {
-        fields[1].data = (char *) lcf->client_id.data;
-        fields[1].len = lcf->client_id.len;
-        fields[2].data = (char *) ctx->user.data;
-        fields[2].len = ctx->user.len;
-        n = 3;
-    }
-
-    ngx_http_oic_auth_guard_client_key(lcf->guard,
-                                       ctx->mode == NGX_HTTP_OIC_AUTH_BASIC
-                                       ? "client" : "user",
-                                       fields, n, client_key);
+    ngx_http_oic_auth_guard_client_key(lcf->guard, tag, fields, n,
+                                       client_key);
 
     *refusal = ngx_http_oic_auth_admit(r, lcf, ctx, res->accepted,
                                        client_key, &slot, retry_ms);
@@ -325,6 +308,36 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
     ngx_http_oic_auth_fleet_called(lcf, ctx, zone, fetch);
 
     return fetch;
+}
+
+
+/*
+ * The failure limit's key fields (3 at most): the token endpoint and the
+ * client id, or, in exchange mode, the gateway's client id and the user.
+ * Returns the key's tag.
+ */
+const char *
+ngx_http_oic_auth_client_fields(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, oic_str_t *fields, ngx_uint_t *n)
+{
+    fields[0].data = (char *) lcf->token_endpoint.data;
+    fields[0].len = lcf->token_endpoint.len;
+
+    if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
+        fields[1].data = (char *) ctx->client_id.data;
+        fields[1].len = ctx->client_id.len;
+        *n = 2;
+
+        return "client";
+    }
+
+    fields[1].data = (char *) lcf->client_id.data;
+    fields[1].len = lcf->client_id.len;
+    fields[2].data = (char *) ctx->user.data;
+    fields[2].len = ctx->user.len;
+    *n = 3;
+
+    return "user";
 }
 
 
@@ -692,6 +705,8 @@ ngx_http_oic_auth_refused(ngx_http_oic_auth_fetch_t *fetch,
     count = ngx_http_oic_auth_guard_refused(lcf->guard, fetch->client_key,
                                             lcf->failure_window);
 
+    ngx_http_oic_auth_fleet_refused(fetch, lcf->failure_window);
+
     if (count == lcf->failure_limit) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "oic_auth: IAM refused the %s of %s %ui times within "
@@ -746,6 +761,8 @@ ngx_http_oic_auth_token_done(ngx_oic_http_t *h)
                       "oic_auth: \"%V\" answered 429 to the token request "
                       "for %s: no token request to it for %M ms",
                       &lcf->token_endpoint, fetch->who, blocked);
+
+        ngx_http_oic_auth_fleet_block(fetch, blocked);
 
     } else if (h->result == 0 && h->status) {
         ngx_http_oic_auth_guard_answered(lcf->guard, lcf->endpoint_key);

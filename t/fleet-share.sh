@@ -67,6 +67,18 @@ http {
             add_header X-Cache \$oic_auth_cache_status always;
             proxy_pass http://127.0.0.1:$oic;
         }
+        location /gate {
+            oic_auth basic;
+            oic_auth_cache tokens;
+            oic_auth_timeout 5s;
+            oic_auth_negative_ttl 0;
+            oic_auth_failure_limit 3 1m;
+            oic_auth_iam_rate 2r/s burst=4;
+            oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
+            oic_auth_scope "https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all";
+            add_header X-Error \$oic_auth_error always;
+            proxy_pass http://127.0.0.1:$oic;
+        }
         location /short {
             oic_auth basic;
             oic_auth_cache tokens;
@@ -101,6 +113,11 @@ req() {   # port, auth, path: "status x-cache"
     curl -s -o /dev/null -m 20 -D - -H "Authorization: $2" "http://127.0.0.1:$1${3:-/}" \
         | tr -d '\r' | awk 'NR==1{s=$2} tolower($1)=="x-cache:"{c=$2} END{print s" "c}'
 }
+reqe() {   # port, auth, path: "status x-error"
+    curl -s -o /dev/null -m 20 -D - -H "Authorization: $2" "http://127.0.0.1:$1${3:-/}" \
+        | tr -d '\r' | awk 'NR==1{s=$2} tolower($1)=="x-error:"{c=$2} END{print s" "c}'
+}
+total() { curl -s "http://127.0.0.1:$iam/_test/stats" | json 'j.token.total'; }
 clients_up() { [ "$(redis_oic_clients | wc -l)" -ge 4 ]; }
 redis_wait clients_up
 check "both gateways' workers are connected to Redis" yes "$(clients_up && echo yes || echo no)"
@@ -186,6 +203,47 @@ check "B does not serve the tampered entry: it calls IAM" "200 MISS" "$(req "$po
 check "two IAM calls for app3" 2 "$(( $(calls app3) - c0 ))"
 check "B logs the tampered entry" yes \
       "$(grep -q 'does not open' "$work/b/logs/error.log" && echo yes || echo no)"
+
+# ---- the failure limit holds fleet-wide (3 refusals a minute) ----
+
+c0=$(calls lag-app3)
+reqe "$port_a" "$(basic lag-app3 wrong-1)" /gate >>"$work/limit"; sleep 0.2
+reqe "$port_a" "$(basic lag-app3 wrong-2)" /gate >>"$work/limit"; sleep 0.2
+reqe "$port_b" "$(basic lag-app3 wrong-3)" /gate >>"$work/limit"; sleep 0.2
+check "three wrong secrets over both gateways: refused by IAM" "401 invalid_client,401 invalid_client,401 invalid_client," \
+      "$(tr '\n' , <"$work/limit")"
+check "the fleet's limit: a fourth at A is refused without a call" "401 client_throttled" \
+      "$(reqe "$port_a" "$(basic lag-app3 wrong-4)" /gate)"
+check "and at B" "401 client_throttled" "$(reqe "$port_b" "$(basic lag-app3 wrong-5)" /gate)"
+check "three IAM calls in all" 3 "$(( $(calls lag-app3) - c0 ))"
+
+# ---- the IAM budget holds fleet-wide (2r/s burst=4: 5 at once) ----
+
+t0=$(total)
+drive "$port_a" 40 "rand_clients=1&conc=40&path=/gate" >"$work/ba" &
+da=$!
+drive "$port_b" 40 "rand_clients=1&conc=40&path=/gate" >"$work/bb" &
+db=$!
+wait "$da" "$db"
+used=$(( $(total) - t0 ))
+ms=$(json 'Math.max(j.ms, 0)' <"$work/ba"); ms_b=$(json 'j.ms' <"$work/bb")
+[ "$ms_b" -gt "$ms" ] && ms=$ms_b
+# 5 at once, then 2 a second while the runs lasted, and one for rounding
+allowed=$(( 5 + 2 * ms / 1000 + 1 ))
+check "80 made-up clients over both gateways: at most the fleet's budget calls IAM ($used, $allowed allowed in $ms ms)" yes \
+      "$([ "$used" -le "$allowed" ] && echo yes || echo no)"
+check "both gateways refused some (iam_rate_limited)" yes \
+      "$( [ "$(json 'j.statuses["503"]||0' <"$work/ba")" -gt 0 ] && [ "$(json 'j.statuses["503"]||0' <"$work/bb")" -gt 0 ] && echo yes || echo no)"
+
+# ---- IAM's 429 blocks the fleet ----
+
+check "IAM answers 429 at A" "503 iam_rate_limited" "$(reqe "$port_a" "$(basic rate-app "$(secret rate-app)")" /gate)"
+sleep 0.1
+c0=$(calls other-scope-app)
+check "B makes no call while the block lasts" "503 iam_rate_limited" \
+      "$(reqe "$port_b" "$(basic other-scope-app "$(secret other-scope-app)")" /gate)"
+check "no IAM call from B" 0 "$(( $(calls other-scope-app) - c0 ))"
+sleep 2
 
 # ---- Redis killed mid-run ----
 
