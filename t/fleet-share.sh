@@ -9,7 +9,9 @@
 #   - a refusal (wrong secret) at one gateway is answered at the other from
 #     Redis, without a call (the negative cache holds fleet-wide)
 #   - a refresh ahead happens once for the fleet
+#   - the failure limit, the IAM budget and a 429 block hold fleet-wide
 #   - a tampered token entry is ignored, not served: a new call, 200
+#   - Redis paused (slow): a cold request goes to IAM after Redis' timeout
 #   - Redis killed in the middle of a run: no failed request (cached tokens
 #     are served, cold clients get tokens from IAM locally)
 #   - Redis restarted: the gateways share again (one call for a new client)
@@ -245,10 +247,22 @@ check "B makes no call while the block lasts" "503 iam_rate_limited" \
 check "no IAM call from B" 0 "$(( $(calls other-scope-app) - c0 ))"
 sleep 2
 
+# ---- Redis slow (every command paused for 3 s): requests do not wait ----
+
+redis_cli CLIENT PAUSE 3000 ALL >/dev/null
+t0=$(date +%s%N)
+check "Redis paused: a cold client at A gets its token from IAM at once" "200 MISS" \
+      "$(req "$port_a" "$(basic it-app "$(secret it-app)")")"
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "within Redis' timeout (500 ms) and the call, not the pause ($took ms)" yes \
+      "$([ "$took" -lt 2000 ] && echo yes || echo no)"
+sleep 3
+REDIS_WAIT=30 redis_wait clients_up
+
 # ---- Redis killed mid-run ----
 
 cold=""
-for c in app4 app5 app6 app7 app8 finance-app hr-app it-app; do
+for c in app4 app5 app6 app7 app8 finance-app hr-app; do
     cold="$cold&auth=$(enc "$(basic "$c" "$(secret "$c")")")"
 done
 warm="auth=$auth"
