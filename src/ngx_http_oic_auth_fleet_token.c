@@ -745,6 +745,10 @@ ngx_http_oic_auth_fleet_left(ngx_http_oic_auth_fetch_t *fetch,
 
     /* nobody waits for this step any more: cancelled */
 
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "oic_auth: the Redis lookup of the token for %s is "
+                  "cancelled: its requests went away", fetch->who);
+
     ngx_queue_remove(&fetch->queue);
     ngx_oic_cache_abandon(fetch->zone, fetch->key, fetch->gen, 0);
     ngx_http_oic_auth_fleet_end(fetch);

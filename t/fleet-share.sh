@@ -11,7 +11,8 @@
 #   - a refresh ahead happens once for the fleet
 #   - the failure limit, the IAM budget and a 429 block hold fleet-wide
 #   - a tampered token entry is ignored, not served: a new call, 200
-#   - Redis paused (slow): a cold request goes to IAM after Redis' timeout
+#   - Redis paused (slow): a cold request goes to IAM after Redis' timeout; a
+#     client that goes away while its lookup is in flight cancels it
 #   - Redis killed in the middle of a run: no failed request (cached tokens
 #     are served, cold clients get tokens from IAM locally)
 #   - Redis restarted: the gateways share again (one call for a new client)
@@ -250,6 +251,11 @@ sleep 2
 # ---- Redis slow (every command paused for 3 s): requests do not wait ----
 
 redis_cli CLIENT PAUSE 3000 ALL >/dev/null
+# a client that goes away while its Redis lookup is in flight cancels it
+curl -s -o /dev/null -m 0.2 -H "Authorization: $(basic app8 "$(secret app8)")" "http://127.0.0.1:$port_a/"
+sleep 0.1
+check "a client gone during its Redis lookup: the lookup is cancelled" yes \
+      "$(grep -q 'Redis lookup of the token for client "app8".* is cancelled' "$work/a/logs/error.log" && echo yes || echo no)"
 t0=$(date +%s%N)
 check "Redis paused: a cold client at A gets its token from IAM at once" "200 MISS" \
       "$(req "$port_a" "$(basic it-app "$(secret it-app)")")"
