@@ -44,6 +44,9 @@ port_a=${FLEET_TEST_PORT:-19314}
 port_b=$((port_a + 1))
 
 redis_start "Pw-$$-$RANDOM" || exit 1
+node -e 'process.stdout.write(require(process.argv[1]).clients.find(c=>c.id==="exchange-app").secret)' \
+    "$top/t/mock/clients.json" >"$work/exchange.secret"
+tenant=fleet-tenant
 
 for g in a b; do
     port=$port_a; [ "$g" = b ] && port=$port_b
@@ -80,6 +83,22 @@ http {
             oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
             oic_auth_scope "https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all";
             add_header X-Error \$oic_auth_error always;
+            proxy_pass http://127.0.0.1:$oic;
+        }
+        location /exchange {
+            oic_auth exchange;
+            oic_auth_cache tokens;
+            oic_auth_jwks_uri http://127.0.0.1:$iam/$tenant/discovery/v2.0/keys;
+            oic_auth_issuer https://login.microsoftonline.com/$tenant/v2.0;
+            oic_auth_audience api://oic-gateway;
+            oic_auth_token_endpoint http://127.0.0.1:$iam/oauth2/v1/token;
+            oic_auth_scope "https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all";
+            oic_auth_client_id exchange-app;
+            oic_auth_client_secret_file $work/exchange.secret;
+            oic_auth_assertion_key $top/build/certs/assertion.key;
+            oic_auth_assertion_certificate $top/build/certs/assertion.pem;
+            oic_auth_assertion_kid oic-gw;
+            add_header X-Cache \$oic_auth_cache_status always;
             proxy_pass http://127.0.0.1:$oic;
         }
         location /short {
@@ -156,6 +175,21 @@ check "no secret in Redis" 0 "$(grep -a -c -F "$s" "$work/redis.dump")"
 check "no token in Redis" 0 "$(grep -a -c 'eyJ' "$work/redis.dump")"
 check "key names are the prefix and a hash" "" \
       "$(redis_cli --scan | grep -v -E '^oic_auth:[0-9a-f]{64}(:fail|:lock)?$')"
+
+# ---- exchange mode: one IAM call per user for the fleet, no user name in Redis ----
+
+user=carol@example.com   # a user the mock IAM knows
+mint() { curl -s -X POST -H 'Content-Type: application/json' -d "{\"user\":\"$user\"}" \
+             "http://127.0.0.1:$iam/_test/entra/$tenant/mint" | json 'j.token'; }
+users() { curl -s "http://127.0.0.1:$iam/_test/stats" | json "j.token.by_user[\"$user\"]||0"; }
+check "exchange: a user at A" "200 MISS" "$(req "$port_a" "Bearer $(mint)" /exchange)"
+sleep 0.3
+check "exchange: the same user at B (another Entra token), from Redis" "200 FLEET" \
+      "$(req "$port_b" "Bearer $(mint)" /exchange)"
+check "exchange: one IAM call for the user" 1 "$(users)"
+dump >"$work/redis.dump"
+check "no user name in Redis" 0 "$(grep -a -c -i 'carol' "$work/redis.dump")"
+check "no token in Redis (exchange)" 0 "$(grep -a -c 'eyJ' "$work/redis.dump")"
 
 # ---- the negative cache holds fleet-wide ----
 
