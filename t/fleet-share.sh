@@ -18,13 +18,10 @@
 #   - Redis restarted: the gateways share again (one call for a new client)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
-module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
+. "$top/t/inc/mock.sh"
 . "$top/t/inc/redis.sh"
-work=$(mktemp -d)
 mkdir -p "$work/a/conf" "$work/a/logs" "$work/b/conf" "$work/b/logs"
-mock_pid=
-cleanup() {
+cleanup() {   # mock.sh's, for two gateways and Redis
     for g in a b; do
         [ -f "$work/$g/logs/nginx.pid" ] && kill -QUIT "$(cat "$work/$g/logs/nginx.pid")" 2>/dev/null
     done
@@ -33,14 +30,9 @@ cleanup() {
     redis_cleanup
     rm -rf "$work"
 }
-trap cleanup EXIT
 
-node "$top/t/mock/idp.js" --certs "$top/build/certs" >"$work/ports" 2>"$work/mock.log" &
-mock_pid=$!
-for _ in $(seq 100); do [ -s "$work/ports" ] && break; sleep 0.1; done
-iam=$(sed -E 's/.*"iam":([0-9]+).*/\1/' "$work/ports")
-oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' "$work/ports")
-port_a=${FLEET_TEST_PORT:-19314}
+start_mock
+port_a=${FLEET_TEST_PORT:-19315}   # and the next one
 port_b=$((port_a + 1))
 
 redis_start "Pw-$$-$RANDOM" || exit 1
@@ -131,6 +123,12 @@ enc() { node -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' "$1"
 drive() {   # port, n, extra query (auth=...&...)
     curl -s -m 60 "http://127.0.0.1:$iam/_test/drive?port=$1&n=$2&$3"
 }
+drive_both() {   # n per gateway, query, output prefix: both at once
+    drive "$port_a" "$1" "$2" >"$work/$3a" &
+    local da=$!
+    drive "$port_b" "$1" "$2" >"$work/$3b"
+    wait "$da"
+}
 req() {   # port, auth, path: "status x-cache"
     curl -s -o /dev/null -m 20 -D - -H "Authorization: $2" "http://127.0.0.1:$1${3:-/}" \
         | tr -d '\r' | awk 'NR==1{s=$2} tolower($1)=="x-cache:"{c=$2} END{print s" "c}'
@@ -148,11 +146,7 @@ check "both gateways' workers are connected to Redis" yes "$(clients_up && echo 
 
 s=$(secret lag-app)
 auth=$(enc "$(basic lag-app "$s")")
-drive "$port_a" 100 "auth=$auth&conc=100&timeline=1" >"$work/ra" &
-da=$!
-drive "$port_b" 100 "auth=$auth&conc=100&timeline=1" >"$work/rb" &
-db=$!
-wait "$da" "$db"
+drive_both 100 "auth=$auth&conc=100&timeline=1" r
 check "gateway A: 100 cold requests served" '{"200":100}' "$(json 'JSON.stringify(j.statuses)' <"$work/ra")"
 check "gateway B: 100 cold requests served" '{"200":100}' "$(json 'JSON.stringify(j.statuses)' <"$work/rb")"
 check "200 concurrent cold requests over two gateways: one IAM call" 1 "$(calls lag-app)"
@@ -257,11 +251,7 @@ check "three IAM calls in all" 3 "$(( $(calls lag-app3) - c0 ))"
 # ---- the IAM budget holds fleet-wide (2r/s burst=4: 5 at once) ----
 
 t0=$(total)
-drive "$port_a" 40 "rand_clients=1&conc=40&path=/gate" >"$work/ba" &
-da=$!
-drive "$port_b" 40 "rand_clients=1&conc=40&path=/gate" >"$work/bb" &
-db=$!
-wait "$da" "$db"
+drive_both 40 "rand_clients=1&conc=40&path=/gate" b
 used=$(( $(total) - t0 ))
 ms=$(json 'Math.max(j.ms, 0)' <"$work/ba"); ms_b=$(json 'j.ms' <"$work/bb")
 [ "$ms_b" -gt "$ms" ] && ms=$ms_b
@@ -306,13 +296,11 @@ for c in app4 app5 app6 app7 app8 finance-app hr-app; do
     cold="$cold&auth=$(enc "$(basic "$c" "$(secret "$c")")")"
 done
 warm="auth=$auth"
-drive "$port_a" 300 "$warm$cold&interval_ms=10" >"$work/ka" &
-da=$!
-drive "$port_b" 300 "$warm$cold&interval_ms=10" >"$work/kb" &
-db=$!
+drive_both 300 "$warm$cold&interval_ms=10" k &
+runs=$!
 sleep 1
 redis_kill9
-wait "$da" "$db"
+wait "$runs"
 check "gateway A while Redis died: every request served" '{"200":300}' "$(json 'JSON.stringify(j.statuses)' <"$work/ka")"
 check "gateway B while Redis died: every request served" '{"200":300}' "$(json 'JSON.stringify(j.statuses)' <"$work/kb")"
 
@@ -330,13 +318,9 @@ REDIS_WAIT=45 redis_wait clients_up
 check "Redis back: the gateways reconnect" yes "$(clients_up && echo yes || echo no)"
 s2=$(secret lag-app2)
 auth2=$(enc "$(basic lag-app2 "$s2")")
-drive "$port_a" 50 "auth=$auth2&conc=50" >"$work/ra2" &
-da=$!
-drive "$port_b" 50 "auth=$auth2&conc=50" >"$work/rb2" &
-db=$!
-wait "$da" "$db"
+drive_both 50 "auth=$auth2&conc=50" r2
 check "Redis back: 100 cold requests served" '{"200":50}{"200":50}' \
-      "$(json 'JSON.stringify(j.statuses)' <"$work/ra2")$(json 'JSON.stringify(j.statuses)' <"$work/rb2")"
+      "$(json 'JSON.stringify(j.statuses)' <"$work/r2a")$(json 'JSON.stringify(j.statuses)' <"$work/r2b")"
 check "Redis back: one IAM call for the fleet again" 1 "$(calls lag-app2)"
 
 check "no alert, no crash" 0 "$(cat "$work"/a/logs/error.log "$work"/b/logs/error.log | grep -cE '\[alert\]|\[crit\]|\[emerg\]|signal [0-9]+')"
