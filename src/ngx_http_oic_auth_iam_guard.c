@@ -440,6 +440,31 @@ ngx_http_oic_auth_guard_slot_free(ngx_shm_zone_t *zone, u_char *endpoint,
 
 /* ---- the failure limit ---- */
 
+/*
+ * The client record of key (the zone locked), its window started anew
+ * (ending at end) when it has none running. NULL: no room.
+ */
+static ngx_http_oic_auth_client_t *
+ngx_http_oic_auth_guard_window(ngx_http_oic_auth_guard_t *g, u_char *key,
+    time_t now, time_t end)
+{
+    ngx_http_oic_auth_client_t  *c;
+
+    c = (ngx_http_oic_auth_client_t *)
+        ngx_http_oic_auth_guard_get(g, key, NGX_HTTP_OIC_AUTH_REC_CLIENT,
+                                    sizeof(ngx_http_oic_auth_client_t));
+
+    if (c && (c->count == 0 || now >= c->end)) {
+        c->start = now;
+        c->end = end;
+        c->count = 0;
+        c->logged = 0;
+    }
+
+    return c;
+}
+
+
 ngx_uint_t
 ngx_http_oic_auth_guard_refused(ngx_shm_zone_t *zone, u_char *key,
     time_t window)
@@ -454,17 +479,9 @@ ngx_http_oic_auth_guard_refused(ngx_shm_zone_t *zone, u_char *key,
 
     ngx_shmtx_lock(&g->shpool->mutex);
 
-    c = (ngx_http_oic_auth_client_t *)
-        ngx_http_oic_auth_guard_get(g, key, NGX_HTTP_OIC_AUTH_REC_CLIENT,
-                                    sizeof(ngx_http_oic_auth_client_t));
-    if (c) {
-        if (c->count == 0 || now >= c->end) {
-            c->start = now;
-            c->end = now + window;
-            c->count = 0;
-            c->logged = 0;
-        }
+    c = ngx_http_oic_auth_guard_window(g, key, now, now + window);
 
+    if (c) {
         count = ++c->count;
     }
 
@@ -523,21 +540,11 @@ ngx_http_oic_auth_guard_refused_sync(ngx_shm_zone_t *zone, u_char *key,
 
     ngx_shmtx_lock(&g->shpool->mutex);
 
-    c = (ngx_http_oic_auth_client_t *)
-        ngx_http_oic_auth_guard_get(g, key, NGX_HTTP_OIC_AUTH_REC_CLIENT,
-                                    sizeof(ngx_http_oic_auth_client_t));
-    if (c) {
-        if (c->count == 0 || now >= c->end) {
-            c->start = now;
-            c->end = end;
-            c->count = 0;
-            c->logged = 0;
-        }
+    c = ngx_http_oic_auth_guard_window(g, key, now, end);
 
-        if (count > c->count) {
-            c->count = count;
-            c->end = ngx_max(c->end, end);
-        }
+    if (c && count > c->count) {
+        c->count = count;
+        c->end = ngx_max(c->end, end);
     }
 
     ngx_shmtx_unlock(&g->shpool->mutex);
