@@ -109,7 +109,7 @@ PROVE_INC := $(shell perl -MTest::Nginx::Socket -e 1 2>/dev/null || echo "-I t/l
 # $(call run_integration,nginx binary,module): the scripts, then the .t files;
 # all of them run, the status says whether one failed
 run_integration = export NGINX_BIN=$(1) TEST_NGINX_BINARY=$(1) TEST_NGINX_MODULE=$(2); rc=0; \
-	for s in conf-examples reload http2 limit-reload worker-death fleet-reload metrics-reload metrics-promtool; do bash t/$$s.sh || rc=1; done; \
+	for s in conf-examples reload http2 limit-reload worker-death fleet-reload fleet-share metrics-reload metrics-promtool; do bash t/$$s.sh || rc=1; done; \
 	prove $(PROVE_INC) -r t/*.t t/selftest/*.t || rc=1; exit $$rc
 
 integration: $(MODULE) certs

@@ -17,13 +17,19 @@
 #      no more than the default budget allows: 2r/s burst=8),
 #   8. case 4 again while case 7 runs at the same time (the cached client's
 #      requests/s during the flood),
+#   9. case 4 with fleet mode on (the zone "fleet", a real redis-server): the
+#      local-hit path, which never touches Redis,
+#  10. fleet mode, the cost of a Redis hit: one request per client with a
+#      cold local zone and the token in Redis (FLEET), against the next
+#      request of the same client (a local HIT), timed one by one with curl
+#      (medians over the mock's clients),
 # all proxying to a "return 200" server block of the same nginx on another
 # port (keep-alive upstream connections), measured with wrk. For 6 to 8 the
 # IAM token calls made during the run are reported too.
 #
 #   bench/bench.sh                 # wrk -t2 -c32 -d10s for 1 and 2, 20,000 tokens for 3
 #   BENCH_DURATION=5s BENCH_TOKENS=40000 bench/bench.sh
-#   BENCH_LIMIT_PAIRS=6 bench/bench.sh   # then 4 and 4b alternately, 6 times each
+#   BENCH_LIMIT_PAIRS=6 bench/bench.sh   # then 4, 4b and 9 alternately, 6 times each
 #   BENCH_METRICS_PAIRS=6 bench/bench.sh # then 2, 4 and 5 with metrics off and
 #                                  # on alternately, 6 times each (below)
 #   BENCH_PORT=27020 bench/bench.sh    # nginx on 27020 and 27021 (else two free ports)
@@ -65,6 +71,7 @@ missing=()
 need wrk || missing+=(wrk)
 need node || missing+=(nodejs)
 need curl || missing+=(curl)
+need redis-server || missing+=(redis-server)
 [ -x "$NGINX" ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]}" >&2
@@ -93,10 +100,16 @@ cleanup() {
         kill "$MOCK_PID" 2>/dev/null
         wait "$MOCK_PID" 2>/dev/null
     fi
+    redis_cleanup
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# ---- Redis for fleet mode (cases 9 and 10): t/inc/redis.sh
+
+. "$TOP/t/inc/redis.sh"
+redis_start >&2 || exit 1
 
 # ---- the mock IdP (its stdin is our fd 3: it exits when we do)
 
@@ -173,6 +186,13 @@ http {
     oic_auth_cache_zone oic:64m;
     oic_auth_limit_zone perclient:1m rate=1000000r/s;
 
+    # fleet mode: two zones of one "gateway" sharing one Redis (10: the
+    # second one is cold when the first has put the token in Redis)
+    oic_auth_cache_zone fleet:64m fleet;
+    oic_auth_cache_zone fleet2:8m fleet;
+    oic_auth_redis 127.0.0.1:$REDIS_PORT;
+    oic_auth_redis_key_file $REDIS_KEY_FILE;
+
     upstream backend {
         server 127.0.0.1:$UP_PORT;
         keepalive 64;
@@ -207,6 +227,24 @@ http {
             oic_auth_cache oic;
             oic_auth_token_endpoint http://127.0.0.1:$IAM_PORT/oauth2/v1/token;
             oic_auth_scope "$SCOPE";
+            proxy_pass http://backend;
+        }
+
+        location /basic-fleet {
+            oic_auth basic;
+            oic_auth_cache fleet;
+            oic_auth_token_endpoint http://127.0.0.1:$IAM_PORT/oauth2/v1/token;
+            oic_auth_scope "$SCOPE";
+            add_header X-Cache \$oic_auth_cache_status always;
+            proxy_pass http://backend;
+        }
+
+        location /basic-fleet2 {
+            oic_auth basic;
+            oic_auth_cache fleet2;
+            oic_auth_token_endpoint http://127.0.0.1:$IAM_PORT/oauth2/v1/token;
+            oic_auth_scope "$SCOPE";
+            add_header X-Cache \$oic_auth_cache_status always;
             proxy_pass http://backend;
         }
 
@@ -261,6 +299,7 @@ check /plain
 check /bearer "$REPEATED"            # also fetches the JWKS
 check /basic "Basic $BASIC"           # fetches app1's IAM token
 check /basic-limit "Basic $BASIC"
+check /basic-fleet "Basic $BASIC"     # app1's token in the fleet zone
 check /exchange "$REPEATED"          # fetches alice's IAM token
 if [ -n "$M_STARTED" ]; then
     check /bearer "$REPEATED" "$M_FRONT_PORT"
@@ -390,6 +429,27 @@ R2=$(run repeated -H "Authorization: Bearer $REPEATED" "http://127.0.0.1:$FRONT_
 R4=$(run basic -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic")
 R4L=$(run basic-limit -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic-limit")
 R5=$(run exchange -H "Authorization: Bearer $REPEATED" "http://127.0.0.1:$FRONT_PORT/exchange")
+R9=$(run fleet -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic-fleet")
+
+# 10: for each plain client of the mock, its token into Redis through the
+# first fleet zone, then two requests in the second one: FLEET, then HIT
+timed() {   # timed <path> <Basic ...>: "ms x-cache"
+    curl -s -o /dev/null -D - -w 'time %{time_total}\n' -H "Authorization: $2" "http://127.0.0.1:$FRONT_PORT$1" \
+        | tr -d '\r' | awk 'tolower($1) == "x-cache:" {c = $2} $1 == "time" {t = $2 * 1000} END {printf "%.3f %s\n", t, c}'
+}
+F_MS= H_MS=
+for c in $(node -e 'for (const c of require(process.argv[1]).clients) if (!c.behavior && c.scopes === "oic" && /^[\x21-\x7e]+$/.test(c.secret)) console.log(c.id)' "$TOP/t/mock/clients.json"); do
+    b="Basic $(basic_of "$c" "$(secret_of "$c")")"
+    set -- $(timed /basic-fleet "$b")
+    [ "${2:-}" = MISS ] || [ "${2:-}" = HIT ] || continue
+    sleep 0.05      # the SET that shares it
+    set -- $(timed /basic-fleet2 "$b")
+    [ "${2:-}" = FLEET ] || { echo "10: $c was $2 in the cold zone, not FLEET" >&2; exit 1; }
+    F_MS="$F_MS $1"
+    set -- $(timed /basic-fleet2 "$b")
+    [ "${2:-}" = HIT ] || { echo "10: $c was $2 the second time, not HIT" >&2; exit 1; }
+    H_MS="$H_MS $1"
+done
 # wrk's main thread sleeps for the whole -d even when the script stops early:
 # allow the tokens 3 times the time they would take at the rate of run 2
 D3=$(awk -v t="$TOKENS" -v r="${R2%% *}" -v d="${DURATION%s}" 'BEGIN {
@@ -418,7 +478,7 @@ R8F=$(cat "$WORK/r8-flood")
 C3=$(iam_calls)
 
 # no request may have failed, no token may have been refused
-for r in "$R1" "$R2" "$R3" "$R4" "$R4L" "$R5" "$R8"; do
+for r in "$R1" "$R2" "$R3" "$R4" "$R4L" "$R5" "$R8" "$R9"; do
     set -- $r
     if [ "$5" != 0 ] || [ -n "${6:-}" ]; then
         echo "failed requests ($r):" >&2
@@ -432,8 +492,8 @@ echo
 echo "oic_auth benchmark: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), 2 workers, wrk -t$THREADS -c$CONNECTIONS, $(nproc) CPUs ($(uname -m)), $(date -u +%Y-%m-%d)"
 printf '%-44s %12s %10s %10s %10s\n' "case" "requests/s" "p50" "p99" "requests"
 printf '%-44s %12s %10s %10s %10s\n' "--------------------------------------------" "----------" "--------" "--------" "--------"
-# 4 and 4b alternately: on a busy machine one run of each is mostly noise
-P4= P4L=
+# 4, 4b and 9 alternately: on a busy machine one run of each is mostly noise
+P4= P4L= P9=
 for _ in $(seq "$LIMIT_PAIRS"); do
     set -- $(run basic -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic")
     [ "$5" = 0 ] || { echo "4: failed requests" >&2; exit 1; }
@@ -441,8 +501,12 @@ for _ in $(seq "$LIMIT_PAIRS"); do
     set -- $(run basic-limit -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic-limit")
     [ "$5" = 0 ] || { echo "4b: failed requests" >&2; exit 1; }
     P4L="$P4L ${1%.*}"
+    set -- $(run fleet -H "Authorization: Basic $BASIC" "http://127.0.0.1:$FRONT_PORT/basic-fleet")
+    [ "$5" = 0 ] || { echo "9: failed requests" >&2; exit 1; }
+    P9="$P9 ${1%.*}"
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+fmedian() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 ratio_median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {printf "%.3f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -476,12 +540,16 @@ set -- $R6; printf '%-44s %12s %10s %10s %10s   IAM calls: %s (%s answered 401)\
 set -- $R7; printf '%-44s %12s %10s %10s %10s   IAM calls: %s (%s answered 401/503)\n' "7. basic, a made-up client id per request" "$1" "$2" "$3" "$4" "$((C2 - C1))" "$5"
 set -- $R8; printf '%-44s %12s %10s %10s %10s   IAM calls: %s, with the flood beside it\n' "8. case 4 during case 7 (half the conns each)" "$1" "$2" "$3" "$4" "$((C3 - C2))"
 set -- $R8F; printf '%-44s %12s %10s %10s %10s   (%s answered 401/503)\n' "   the flood beside it" "$1" "$2" "$3" "$4" "$5"
-echo "(1, 2, 4, 4b, 5 to 8: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
+set -- $R9; printf '%-44s %12s %10s %10s %10s\n' "9. case 4 with fleet mode on (local hit)" "$1" "$2" "$3" "$4"
+printf '%-44s %12s %10s\n' "10. fleet: cold local zone, token in Redis" "$(wc -w <<<"$F_MS") clients" "$(fmedian <<<"$F_MS")ms"
+printf '%-44s %12s %10s   (one request at a time, curl time_total, medians)\n' "    the next request (local hit)" "" "$(fmedian <<<"$H_MS")ms"
+echo "(1, 2, 4, 4b, 5 to 9: $DURATION each; 3: each of the $TOKENS tokens once, in $D_SECS s)"
 echo "(7 and 8: the default budget allows 9 calls at once, then 2 a second: at most $((9 + 2 * ${DURATION%s})) in $DURATION each)"
 if [ "$LIMIT_PAIRS" -gt 0 ]; then
-    echo "4 and 4b alternately, $LIMIT_PAIRS x $DURATION each (requests/s):"
+    echo "4, 4b and 9 alternately, $LIMIT_PAIRS x $DURATION each (requests/s):"
     echo "   4:$P4   median $(median <<<"$P4")"
     echo "  4b:$P4L   median $(median <<<"$P4L")"
+    echo "   9:$P9   median $(median <<<"$P9")"
 fi
 if [ "$METRICS_PAIRS" -gt 0 ]; then
     echo "metrics off and on alternately, $METRICS_PAIRS x $DURATION each (requests/s; ratio: on/off of a pair):"

@@ -145,6 +145,79 @@ oic_fleet_rc_t oic_fleet_open(oic_fleet_t *f, const char *name,
                               unsigned char **payload, size_t *payload_len,
                               uint64_t *expires);
 
+/*
+ * The entries of the token flow: two payloads, each sealed with
+ * oic_fleet_seal() under its own key name, with a type byte first so that
+ * one is never read as the other.
+ *
+ *   token    'T', issued (8 bytes, big-endian Unix time: when the gateway
+ *            stored it), fresh_until (8 bytes: its refresh starts), the
+ *            token (1 to OIC_FLEET_PAYLOAD_MAX - 17 bytes, printable ASCII
+ *            without spaces); sealed with valid_until, its real end, as
+ *            the seal's end
+ *   failure  'F', kind (1 byte: OIC_FLEET_REFUSED, OIC_FLEET_FAILED),
+ *            status (2 bytes, big-endian: the HTTP status answered), the
+ *            error code (1 to 31 bytes, printable ASCII without spaces);
+ *            sealed with the end of its memory
+ *
+ * Opening checks the type byte, the lengths and the characters: a value
+ * that passes the seal's tag but not these is OIC_FLEET_BAD too.
+ */
+#define OIC_FLEET_TOKEN_TYPE     'T'
+#define OIC_FLEET_FAILURE_TYPE   'F'
+#define OIC_FLEET_TOKEN_HEADER   17     /* type, issued, fresh_until */
+#define OIC_FLEET_REFUSED        1      /* IAM refused the credentials */
+#define OIC_FLEET_FAILED         2      /* the call failed (5xx, timeout...) */
+#define OIC_FLEET_CODE_MAX       31
+
+typedef struct {
+    uint64_t    issued;         /* when it was stored */
+    uint64_t    fresh_until;    /* its refresh starts; at most valid_until */
+    uint64_t    valid_until;    /* its real end: never 0 */
+} oic_fleet_token_times_t;
+
+typedef struct {
+    int         kind;           /* OIC_FLEET_REFUSED or OIC_FLEET_FAILED */
+    unsigned    status;         /* 100..599 */
+    char        code[OIC_FLEET_CODE_MAX + 1];   /* NUL-terminated */
+    uint64_t    until;          /* the end of its memory: never 0 */
+} oic_fleet_failure_t;
+
+/*
+ * Seal a token entry (times->valid_until must be set; fresh_until is
+ * capped to it). OIC_FLEET_OK or OIC_FLEET_ERROR (no end, an empty or
+ * invalid token, no memory); *out as oic_fleet_seal().
+ */
+oic_fleet_rc_t oic_fleet_seal_token(oic_fleet_t *f, const char *name,
+                                    size_t name_len, const char *token,
+                                    size_t token_len,
+                                    const oic_fleet_token_times_t *times,
+                                    unsigned char **out, size_t *out_len);
+
+/*
+ * Open a token entry at time now: *token malloc'd and NUL-terminated (wipe
+ * it, then oic_free()), *times filled. Any other result leaves *token NULL
+ * and *times zeroed: a value of another type is OIC_FLEET_BAD.
+ */
+oic_fleet_rc_t oic_fleet_open_token(oic_fleet_t *f, const char *name,
+                                    size_t name_len,
+                                    const unsigned char *value,
+                                    size_t value_len, uint64_t now,
+                                    char **token, size_t *token_len,
+                                    oic_fleet_token_times_t *times);
+
+/* The same for a failure entry (until must be set). */
+oic_fleet_rc_t oic_fleet_seal_failure(oic_fleet_t *f, const char *name,
+                                      size_t name_len,
+                                      const oic_fleet_failure_t *failure,
+                                      unsigned char **out, size_t *out_len);
+
+oic_fleet_rc_t oic_fleet_open_failure(oic_fleet_t *f, const char *name,
+                                      size_t name_len,
+                                      const unsigned char *value,
+                                      size_t value_len, uint64_t now,
+                                      oic_fleet_failure_t *failure);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -99,6 +100,14 @@ bool add_aad(EVP_CIPHER_CTX *ctx, bool enc, unsigned char version, const char *n
     if (update(ctx, nullptr, &outl, &version, 1) != 1) return false;
     return name_len == 0 ||
            update(ctx, nullptr, &outl, reinterpret_cast<const unsigned char *>(name), int(name_len)) == 1;
+}
+
+// Printable ASCII without spaces: what a token or an error code may hold
+// (it goes into a header or a log line).
+bool printable(const unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= 0x20 || p[i] >= 0x7f) return false;
+    return true;
 }
 
 }  // namespace
@@ -293,6 +302,107 @@ oic_fleet_rc_t oic_fleet_open(oic_fleet_t *f, const char *name, size_t name_len,
     } catch (...) {
         return OIC_FLEET_ERROR;
     }
+}
+
+oic_fleet_rc_t oic_fleet_seal_token(oic_fleet_t *f, const char *name, size_t name_len,
+                                    const char *token, size_t token_len,
+                                    const oic_fleet_token_times_t *times, unsigned char **out,
+                                    size_t *out_len) {
+    if (out) *out = nullptr;
+    if (out_len) *out_len = 0;
+    auto *tok = reinterpret_cast<const unsigned char *>(token);
+    if (!times || times->valid_until == 0 || !token || token_len == 0 ||
+        token_len > OIC_FLEET_PAYLOAD_MAX - OIC_FLEET_TOKEN_HEADER || !printable(tok, token_len))
+        return OIC_FLEET_ERROR;
+    try {
+        Wiped p;
+        p.s.resize(OIC_FLEET_TOKEN_HEADER + token_len);
+        auto *b = reinterpret_cast<unsigned char *>(&p.s[0]);
+        b[0] = OIC_FLEET_TOKEN_TYPE;
+        put_be64(b + 1, times->issued);
+        put_be64(b + 9, std::min(times->fresh_until, times->valid_until));
+        std::memcpy(b + OIC_FLEET_TOKEN_HEADER, token, token_len);
+        return oic_fleet_seal(f, name, name_len, b, p.s.size(), times->valid_until, out, out_len);
+    } catch (...) {
+        return OIC_FLEET_ERROR;
+    }
+}
+
+oic_fleet_rc_t oic_fleet_open_token(oic_fleet_t *f, const char *name, size_t name_len,
+                                    const unsigned char *value, size_t value_len, uint64_t now,
+                                    char **token, size_t *token_len,
+                                    oic_fleet_token_times_t *times) {
+    if (token) *token = nullptr;
+    if (token_len) *token_len = 0;
+    if (times) *times = oic_fleet_token_times_t{};
+    if (!token || !token_len || !times) return OIC_FLEET_ERROR;
+    unsigned char *p;
+    size_t n;
+    uint64_t end;
+    oic_fleet_rc_t rc = oic_fleet_open(f, name, name_len, value, value_len, now, &p, &n, &end);
+    if (rc != OIC_FLEET_OK) return rc;
+    if (n <= OIC_FLEET_TOKEN_HEADER || p[0] != OIC_FLEET_TOKEN_TYPE || end == 0 ||
+        !printable(p + OIC_FLEET_TOKEN_HEADER, n - OIC_FLEET_TOKEN_HEADER)) {
+        OPENSSL_cleanse(p, n);
+        oic_free(p);
+        return OIC_FLEET_BAD;
+    }
+    times->issued = get_be64(p + 1);
+    times->fresh_until = std::min(get_be64(p + 9), end);
+    times->valid_until = end;
+    n -= OIC_FLEET_TOKEN_HEADER;
+    std::memmove(p, p + OIC_FLEET_TOKEN_HEADER, n);
+    OPENSSL_cleanse(p + n, OIC_FLEET_TOKEN_HEADER);
+    p[n] = '\0';
+    *token = reinterpret_cast<char *>(p);
+    *token_len = n;
+    return OIC_FLEET_OK;
+}
+
+oic_fleet_rc_t oic_fleet_seal_failure(oic_fleet_t *f, const char *name, size_t name_len,
+                                      const oic_fleet_failure_t *failure, unsigned char **out,
+                                      size_t *out_len) {
+    if (out) *out = nullptr;
+    if (out_len) *out_len = 0;
+    if (!failure || failure->until == 0 ||
+        (failure->kind != OIC_FLEET_REFUSED && failure->kind != OIC_FLEET_FAILED) ||
+        failure->status < 100 || failure->status > 599)
+        return OIC_FLEET_ERROR;
+    size_t len = strnlen(failure->code, sizeof(failure->code));
+    auto *code = reinterpret_cast<const unsigned char *>(failure->code);
+    if (len == 0 || len > OIC_FLEET_CODE_MAX || !printable(code, len)) return OIC_FLEET_ERROR;
+    unsigned char b[4 + OIC_FLEET_CODE_MAX];
+    b[0] = OIC_FLEET_FAILURE_TYPE;
+    b[1] = static_cast<unsigned char>(failure->kind);
+    b[2] = static_cast<unsigned char>(failure->status >> 8);
+    b[3] = static_cast<unsigned char>(failure->status & 0xff);
+    std::memcpy(b + 4, code, len);
+    return oic_fleet_seal(f, name, name_len, b, 4 + len, failure->until, out, out_len);
+}
+
+oic_fleet_rc_t oic_fleet_open_failure(oic_fleet_t *f, const char *name, size_t name_len,
+                                      const unsigned char *value, size_t value_len, uint64_t now,
+                                      oic_fleet_failure_t *failure) {
+    if (!failure) return OIC_FLEET_ERROR;
+    *failure = oic_fleet_failure_t{};
+    unsigned char *p;
+    size_t n;
+    uint64_t end;
+    oic_fleet_rc_t rc = oic_fleet_open(f, name, name_len, value, value_len, now, &p, &n, &end);
+    if (rc != OIC_FLEET_OK) return rc;
+    unsigned status = n >= 4 ? (unsigned(p[2]) << 8) | p[3] : 0;
+    bool ok = n > 4 && n <= 4 + OIC_FLEET_CODE_MAX && p[0] == OIC_FLEET_FAILURE_TYPE &&
+              (p[1] == OIC_FLEET_REFUSED || p[1] == OIC_FLEET_FAILED) && status >= 100 &&
+              status <= 599 && end != 0 && printable(p + 4, n - 4);
+    if (ok) {
+        failure->kind = p[1];
+        failure->status = status;
+        std::memcpy(failure->code, p + 4, n - 4);
+        failure->code[n - 4] = '\0';
+        failure->until = end;
+    }
+    oic_free(p);
+    return ok ? OIC_FLEET_OK : OIC_FLEET_BAD;
 }
 
 }  // extern "C"

@@ -31,6 +31,9 @@
  *                                  client, the key check
  *   ngx_http_oic_auth_metrics.c    metrics: counters in shared memory,
  *                                  oic_auth_metrics (Prometheus format)
+ *   ngx_http_oic_auth_fleet_token.c  fleet mode in the token flow: Redis
+ *                                  before IAM, the fleet's lock and gate,
+ *                                  IAM's answers shared
  */
 #ifndef NGX_HTTP_OIC_AUTH_H
 #define NGX_HTTP_OIC_AUTH_H
@@ -75,6 +78,7 @@
 #define NGX_HTTP_OIC_AUTH_FETCH_BACKGROUND  0x02  /* ctx does not wait */
 
 #define NGX_HTTP_OIC_AUTH_FLEET_PREFIX_MAX 64   /* oic_auth_redis prefix= */
+#define NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN   32   /* hex digits of a lock */
 /* a Redis key name: the prefix, 64 hex digits, a NUL */
 #define NGX_HTTP_OIC_AUTH_FLEET_NAME_MAX                                      \
     (NGX_HTTP_OIC_AUTH_FLEET_PREFIX_MAX + OIC_FLEET_NAME_HASH_LEN + 1)
@@ -174,6 +178,7 @@ typedef enum {
 
 
 typedef struct ngx_http_oic_auth_fetch_s  ngx_http_oic_auth_fetch_t;
+typedef struct ngx_http_oic_auth_fleet_s  ngx_http_oic_auth_fleet_t;
 
 
 /* An IAM token request being built: client authentication and form fields. */
@@ -200,6 +205,13 @@ typedef struct {
 
     u_char                      key[NGX_OIC_KEY_LEN];   /* token entry */
     u_char                      wait_key[NGX_OIC_KEY_LEN];
+
+    /* the fields ctx->key derives from, during ngx_http_oic_auth_token()
+     * only: fleet mode names the entry's Redis keys with them */
+    const char                 *key_tag;
+    oic_str_t                  *key_fields;
+    ngx_uint_t                  key_nfields;
+
     uint32_t                    gen;
     ngx_uint_t                  wait_jwks;
     ngx_uint_t                  kid_refreshed;
@@ -231,6 +243,11 @@ typedef struct {
     unsigned                    own_headers:1;  /* a subrequest's own list */
     unsigned                    verified:1;     /* the limits' turn came */
     unsigned                    counted:1;      /* in the metrics */
+
+    /* fleet mode (ngx_http_oic_auth_fleet_token.c) */
+    unsigned                    fleet_go:1;     /* Redis looked at: IAM next */
+    unsigned                    fleet_lock:1;   /* ... holding the lock: */
+    u_char                      fleet_lockval[NGX_HTTP_OIC_AUTH_FLEET_LOCK_LEN];
 } ngx_http_oic_auth_ctx_t;
 
 
@@ -247,6 +264,8 @@ struct ngx_http_oic_auth_fetch_s {
     time_t                      ttl;        /* JWKS: refresh; token: margin */
     u_char                      client_key[NGX_OIC_KEY_LEN];  /* failures */
     ngx_http_oic_auth_slot_t    slot;       /* a connection slot held */
+    ngx_http_oic_auth_fleet_t  *fleet;      /* fleet mode: a Redis step (no
+                                               HTTP), or what a call shares */
     ngx_queue_t                 waiters;
     ngx_oic_http_t              http;
     u_char                      who[NGX_HTTP_OIC_AUTH_LOG_ID + 64];
@@ -345,6 +364,8 @@ void ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h);
 /* ngx_http_oic_auth_iam.c */
 ngx_int_t ngx_http_oic_auth_token(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+const char *ngx_http_oic_auth_client_fields(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, oic_str_t *fields, ngx_uint_t *n);
 ngx_int_t ngx_http_oic_auth_token_request(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     ngx_oic_http_conf_t *hc);
@@ -356,6 +377,8 @@ void ngx_http_oic_auth_fetch_init(void);
 ngx_http_oic_auth_fetch_t *ngx_http_oic_auth_fetch(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     ngx_shm_zone_t *zone, u_char *key, uint32_t gen, ngx_uint_t flags);
+void ngx_http_oic_auth_fetch_join(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_http_oic_auth_ctx_t *ctx);
 ngx_int_t ngx_http_oic_auth_park(ngx_http_request_t *r,
     ngx_http_oic_auth_ctx_t *ctx, u_char *key, uint32_t gen,
     ngx_uint_t jwks);
@@ -428,6 +451,41 @@ ngx_http_oic_auth_fleet_conf_t *ngx_http_oic_auth_fleet(void);
 ngx_uint_t ngx_http_oic_auth_fleet_zone(ngx_shm_zone_t *zone);
 ngx_int_t ngx_http_oic_auth_fleet_name(const char *tag, oic_str_t *fields,
     ngx_uint_t n, u_char *buf, ngx_str_t *name);
+
+/*
+ * ngx_http_oic_auth_fleet_token.c: fleet mode in the token flow (hooks of
+ * ngx_http_oic_auth_iam.c and ngx_http_oic_auth_fetch.c).
+ *
+ * _miss() (a local miss: this request owns generation res->gen) and
+ * _refresh() (a refresh to start) look at Redis first: NGX_AGAIN, the
+ * request waits for the answer; NGX_DECLINED, the local flow goes on (not
+ * a fleet zone, Redis not usable, or Redis already looked at:
+ * ctx->fleet_go). _called(): a call to IAM started (fetch) or not (NULL):
+ * what it will share, or the fleet's lock given back. _token() and
+ * _failure(): IAM's answer shared; _block() and _refused(): a 429 and a
+ * refusal counted for the fleet's gate; _release(): the call is over (the
+ * lock given back). _left(): a waiter of fetch went away.
+ */
+ngx_int_t ngx_http_oic_auth_fleet_miss(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_oic_cache_res_t *res);
+ngx_int_t ngx_http_oic_auth_fleet_refresh(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_oic_cache_res_t *res);
+void ngx_http_oic_auth_fleet_called(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, ngx_shm_zone_t *zone,
+    ngx_http_oic_auth_fetch_t *fetch);
+void ngx_http_oic_auth_fleet_token(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_str_t *token, time_t fresh_until, time_t valid_until);
+void ngx_http_oic_auth_fleet_failure(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_uint_t refused, ngx_uint_t status, char *code, ngx_msec_t ms);
+void ngx_http_oic_auth_fleet_block(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_msec_t ms);
+void ngx_http_oic_auth_fleet_refused(ngx_http_oic_auth_fetch_t *fetch,
+    time_t window);
+void ngx_http_oic_auth_fleet_release(ngx_http_oic_auth_fetch_t *fetch);
+void ngx_http_oic_auth_fleet_left(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_http_oic_auth_ctx_t *ctx);
 
 
 /* ngx_http_oic_auth_metrics.c (the counters: ngx_http_oic_auth_metrics.h) */

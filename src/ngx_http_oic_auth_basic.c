@@ -52,8 +52,14 @@ ngx_http_oic_auth_basic(ngx_http_request_t *r,
     ngx_oic_cache_key(lcf->zone, "basic", fields, 4, ctx->key);
 
     ctx->creds = &creds;
+    ctx->key_tag = "basic";
+    ctx->key_fields = fields;
+    ctx->key_nfields = 4;
+
     rc = ngx_http_oic_auth_token(r, lcf, ctx);
+
     ctx->creds = NULL;
+    ctx->key_fields = NULL;
 
     oic_basic_creds_free(&creds);
 

@@ -69,7 +69,15 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
 
     ngx_oic_cache_key(lcf->zone, "exchange", fields, 5, ctx->key);
 
-    return ngx_http_oic_auth_token(r, lcf, ctx);
+    ctx->key_tag = "exchange";
+    ctx->key_fields = fields;
+    ctx->key_nfields = 5;
+
+    rc = ngx_http_oic_auth_token(r, lcf, ctx);
+
+    ctx->key_fields = NULL;
+
+    return rc;
 }
 
 

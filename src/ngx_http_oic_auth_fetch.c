@@ -12,6 +12,7 @@
 static void ngx_http_oic_auth_poll_handler(ngx_event_t *ev);
 static void ngx_http_oic_auth_deadline_handler(ngx_event_t *ev);
 static void ngx_http_oic_auth_delay_handler(ngx_event_t *ev);
+static void ngx_http_oic_auth_unwait(ngx_http_oic_auth_ctx_t *ctx);
 
 
 /* this worker's fetches in flight */
@@ -177,17 +178,32 @@ ngx_http_oic_auth_fetch(ngx_http_request_t *r,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "oic_auth: request started for %s", fetch->who);
 
+    ngx_http_oic_auth_fetch_join(fetch,
+                                 (flags & NGX_HTTP_OIC_AUTH_FETCH_BACKGROUND)
+                                 ? NULL : ctx);
+
+    return fetch;
+}
+
+
+/*
+ * A fetch of this worker begins (an IAM or JWKS request, or fleet mode's
+ * Redis step): requests of this worker for its key and generation join it;
+ * ctx, if any, is its first waiter.
+ */
+void
+ngx_http_oic_auth_fetch_join(ngx_http_oic_auth_fetch_t *fetch,
+    ngx_http_oic_auth_ctx_t *ctx)
+{
     ngx_queue_insert_tail(&ngx_http_oic_auth_fetches, &fetch->queue);
 
-    if (ctx && !(flags & NGX_HTTP_OIC_AUTH_FETCH_BACKGROUND)) {
-        ngx_memcpy(ctx->wait_key, key, NGX_OIC_KEY_LEN);
-        ctx->gen = gen;
+    if (ctx) {
+        ngx_memcpy(ctx->wait_key, fetch->key, NGX_OIC_KEY_LEN);
+        ctx->gen = fetch->gen;
         ctx->wait_jwks = fetch->jwks;
         ctx->fetch = fetch;
         ngx_queue_insert_tail(&fetch->waiters, &ctx->wait_link);
     }
-
-    return fetch;
 }
 
 
@@ -363,11 +379,7 @@ ngx_http_oic_auth_deadline_handler(ngx_event_t *ev)
                   "oic_auth: no answer from the %s request in time",
                   ctx->wait_jwks ? "JWKS" : "token");
 
-    if (ctx->fetch) {
-        ngx_queue_remove(&ctx->wait_link);
-        ngx_queue_init(&ctx->wait_link);
-        ctx->fetch = NULL;
-    }
+    ngx_http_oic_auth_unwait(ctx);
 
     ctx->state = NGX_HTTP_OIC_AUTH_DONE;
     ctx->status = NGX_HTTP_BAD_GATEWAY;
@@ -444,11 +456,30 @@ ngx_http_oic_auth_cleanup(void *data)
         ngx_del_timer(&ctx->poll);
     }
 
-    if (ctx->fetch) {
-        /* the fetch goes on for the other waiters and fills the cache */
-        ngx_queue_remove(&ctx->wait_link);
-        ngx_queue_init(&ctx->wait_link);
-        ctx->fetch = NULL;
+    /* the fetch goes on for the other waiters and fills the cache */
+    ngx_http_oic_auth_unwait(ctx);
+}
+
+
+/* ctx no longer waits for its fetch (it went away, or waited too long). */
+static void
+ngx_http_oic_auth_unwait(ngx_http_oic_auth_ctx_t *ctx)
+{
+    ngx_http_oic_auth_fetch_t  *fetch;
+
+    fetch = ctx->fetch;
+
+    if (fetch == NULL) {
+        return;
+    }
+
+    ngx_queue_remove(&ctx->wait_link);
+    ngx_queue_init(&ctx->wait_link);
+    ctx->fetch = NULL;
+
+    if (fetch->fleet) {
+        /* a Redis step nobody waits for is cancelled */
+        ngx_http_oic_auth_fleet_left(fetch, ctx);
     }
 }
 

@@ -86,6 +86,13 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
         freshness = res.freshness;
 
         if (res.gen) {
+            /* fleet mode: another gateway may have refreshed it */
+            if (ngx_http_oic_auth_fleet_refresh(r, lcf, ctx, &res)
+                == NGX_AGAIN)
+            {
+                return NGX_AGAIN;
+            }
+
             /* the refresh is this request's to start; it goes on at once */
             freshness = ngx_http_oic_auth_refresh(r, lcf, ctx, &res);
         }
@@ -158,6 +165,11 @@ ngx_http_oic_auth_miss(ngx_http_request_t *r,
     ngx_http_oic_auth_admit_e   refusal;
 
     zone = (rc == NGX_OIC_CACHE_OWNER) ? lcf->zone : NULL;
+
+    /* fleet mode: Redis first */
+    if (zone && ngx_http_oic_auth_fleet_miss(r, lcf, ctx, res) == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
 
     fetch = ngx_http_oic_auth_call(r, lcf, ctx, zone, res, 0, &refusal,
                                    &retry);
@@ -266,33 +278,16 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
 {
     u_char                      client_key[NGX_OIC_KEY_LEN];
     oic_str_t                   fields[3];
+    const char                 *tag;
     ngx_uint_t                  n;
     ngx_oic_cache_failed_t      out;
     ngx_http_oic_auth_slot_t    slot;
     ngx_http_oic_auth_fetch_t  *fetch;
 
-    /* the failure limit's key: the client id, or the user */
+    tag = ngx_http_oic_auth_client_fields(lcf, ctx, fields, &n);
 
-    fields[0].data = (char *) lcf->token_endpoint.data;
-    fields[0].len = lcf->token_endpoint.len;
-
-    if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
-        fields[1].data = (char *) ctx->client_id.data;
-        fields[1].len = ctx->client_id.len;
-        n = 2;
-
-    } else {
-        fields[1].data = (char *) lcf->client_id.data;
-        fields[1].len = lcf->client_id.len;
-        fields[2].data = (char *) ctx->user.data;
-        fields[2].len = ctx->user.len;
-        n = 3;
-    }
-
-    ngx_http_oic_auth_guard_client_key(lcf->guard,
-                                       ctx->mode == NGX_HTTP_OIC_AUTH_BASIC
-                                       ? "client" : "user",
-                                       fields, n, client_key);
+    ngx_http_oic_auth_guard_client_key(lcf->guard, tag, fields, n,
+                                       client_key);
 
     *refusal = ngx_http_oic_auth_admit(r, lcf, ctx, res->accepted,
                                        client_key, &slot, retry_ms);
@@ -303,6 +298,8 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
             ngx_oic_cache_abandon(zone, ctx->key, res->gen,
                                   res->accepted ? *retry_ms : 0);
         }
+
+        ngx_http_oic_auth_fleet_called(lcf, ctx, zone, NULL);
 
         return NULL;
     }
@@ -320,6 +317,8 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
                                     0, &out);
         *retry_ms = out.retry_ms;
 
+        ngx_http_oic_auth_fleet_called(lcf, ctx, zone, NULL);
+
         return NULL;
     }
 
@@ -328,7 +327,39 @@ ngx_http_oic_auth_call(ngx_http_request_t *r,
     fetch->failures = res->failures;
     ngx_memcpy(fetch->client_key, client_key, NGX_OIC_KEY_LEN);
 
+    ngx_http_oic_auth_fleet_called(lcf, ctx, zone, fetch);
+
     return fetch;
+}
+
+
+/*
+ * The failure limit's key fields (3 at most): the token endpoint and the
+ * client id, or, in exchange mode, the gateway's client id and the user.
+ * Returns the key's tag.
+ */
+const char *
+ngx_http_oic_auth_client_fields(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_http_oic_auth_ctx_t *ctx, oic_str_t *fields, ngx_uint_t *n)
+{
+    fields[0].data = (char *) lcf->token_endpoint.data;
+    fields[0].len = lcf->token_endpoint.len;
+
+    if (ctx->mode == NGX_HTTP_OIC_AUTH_BASIC) {
+        fields[1].data = (char *) ctx->client_id.data;
+        fields[1].len = ctx->client_id.len;
+        *n = 2;
+
+        return "client";
+    }
+
+    fields[1].data = (char *) lcf->client_id.data;
+    fields[1].len = lcf->client_id.len;
+    fields[2].data = (char *) ctx->user.data;
+    fields[2].len = ctx->user.len;
+    *n = 3;
+
+    return "user";
 }
 
 
@@ -613,6 +644,11 @@ ngx_http_oic_auth_token_store(ngx_http_oic_auth_fetch_t *fetch,
                       "get 503", fetch->who);
     }
 
+    if (life.real_end > now) {
+        ngx_http_oic_auth_fleet_token(fetch, token, (time_t) life.refresh_at,
+                                      (time_t) life.real_end);
+    }
+
     return rc;
 }
 
@@ -676,6 +712,9 @@ ngx_http_oic_auth_refused(ngx_http_oic_auth_fetch_t *fetch,
         f.negative_ttl = lcf->negative_ttl;
 
         ngx_oic_cache_fail(fetch->zone, fetch->key, fetch->gen, &f, &out);
+
+        ngx_http_oic_auth_fleet_failure(fetch, 1, status, code,
+                                        (ngx_msec_t) lcf->negative_ttl * 1000);
     }
 
     ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
@@ -692,6 +731,8 @@ ngx_http_oic_auth_refused(ngx_http_oic_auth_fetch_t *fetch,
 
     count = ngx_http_oic_auth_guard_refused(lcf->guard, fetch->client_key,
                                             lcf->failure_window);
+
+    ngx_http_oic_auth_fleet_refused(fetch, lcf->failure_window);
 
     if (count == lcf->failure_limit) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
@@ -750,6 +791,8 @@ ngx_http_oic_auth_token_done(ngx_oic_http_t *h)
                       "for %s: no token request to it for %M ms",
                       &lcf->token_endpoint, fetch->who, blocked);
 
+        ngx_http_oic_auth_fleet_block(fetch, blocked);
+
     } else if (h->result == 0 && h->status) {
         ngx_http_oic_auth_guard_answered(lcf->guard, lcf->endpoint_key);
     }
@@ -805,6 +848,11 @@ ngx_http_oic_auth_token_done(ngx_oic_http_t *h)
         }
 
         retry_after = (time_t) ((out.retry_ms + 999) / 1000);
+
+        if (fetch->zone) {
+            ngx_http_oic_auth_fleet_failure(fetch, 0, status, code,
+                                            out.retry_ms);
+        }
     }
 
     ngx_http_oic_auth_wake(fetch, status, &token, code, retry_after);
@@ -815,6 +863,7 @@ ngx_http_oic_auth_token_done(ngx_oic_http_t *h)
 
     oic_token_result_free(&tr);
     ngx_oic_http_free(h);
+    ngx_http_oic_auth_fleet_release(fetch);
     ngx_free(fetch);
 }
 

@@ -445,6 +445,31 @@ ngx_http_oic_auth_guard_slot_free(ngx_shm_zone_t *zone, u_char *endpoint,
 
 /* ---- the failure limit ---- */
 
+/*
+ * The client record of key (the zone locked), its window started anew
+ * (ending at end) when it has none running. NULL: no room.
+ */
+static ngx_http_oic_auth_client_t *
+ngx_http_oic_auth_guard_window(ngx_http_oic_auth_guard_t *g, u_char *key,
+    time_t now, time_t end)
+{
+    ngx_http_oic_auth_client_t  *c;
+
+    c = (ngx_http_oic_auth_client_t *)
+        ngx_http_oic_auth_guard_get(g, key, NGX_HTTP_OIC_AUTH_REC_CLIENT,
+                                    sizeof(ngx_http_oic_auth_client_t));
+
+    if (c && (c->count == 0 || now >= c->end)) {
+        c->start = now;
+        c->end = end;
+        c->count = 0;
+        c->logged = 0;
+    }
+
+    return c;
+}
+
+
 ngx_uint_t
 ngx_http_oic_auth_guard_refused(ngx_shm_zone_t *zone, u_char *key,
     time_t window)
@@ -459,17 +484,9 @@ ngx_http_oic_auth_guard_refused(ngx_shm_zone_t *zone, u_char *key,
 
     ngx_shmtx_lock(&g->shpool->mutex);
 
-    c = (ngx_http_oic_auth_client_t *)
-        ngx_http_oic_auth_guard_get(g, key, NGX_HTTP_OIC_AUTH_REC_CLIENT,
-                                    sizeof(ngx_http_oic_auth_client_t));
-    if (c) {
-        if (c->count == 0 || now >= c->end) {
-            c->start = now;
-            c->end = now + window;
-            c->count = 0;
-            c->logged = 0;
-        }
+    c = ngx_http_oic_auth_guard_window(g, key, now, now + window);
 
+    if (c) {
         count = ++c->count;
     }
 
@@ -510,6 +527,96 @@ ngx_http_oic_auth_guard_throttled(ngx_shm_zone_t *zone, u_char *key,
     ngx_shmtx_unlock(&g->shpool->mutex);
 
     return left;
+}
+
+
+/* ---- the fleet's state merged in (fleet mode) ---- */
+
+void
+ngx_http_oic_auth_guard_refused_sync(ngx_shm_zone_t *zone, u_char *key,
+    ngx_uint_t count, ngx_msec_t left_ms)
+{
+    time_t                       now, end;
+    ngx_http_oic_auth_client_t  *c;
+    ngx_http_oic_auth_guard_t   *g = zone->data;
+
+    now = ngx_time();
+    end = now + (time_t) ((left_ms + 999) / 1000);
+
+    ngx_shmtx_lock(&g->shpool->mutex);
+
+    c = ngx_http_oic_auth_guard_window(g, key, now, end);
+
+    if (c && count > c->count) {
+        c->count = count;
+        c->end = ngx_max(c->end, end);
+    }
+
+    ngx_shmtx_unlock(&g->shpool->mutex);
+}
+
+
+void
+ngx_http_oic_auth_guard_block_sync(ngx_shm_zone_t *zone, u_char *endpoint,
+    ngx_msec_t ms)
+{
+    ngx_http_oic_auth_guard_t     *g = zone->data;
+    ngx_http_oic_auth_endpoint_t  *e;
+
+    ngx_shmtx_lock(&g->shpool->mutex);
+
+    e = ngx_http_oic_auth_guard_endpoint(g, endpoint);
+
+    if (e
+        && (!e->blocked
+            || (ngx_msec_int_t) (e->blocked_until - ngx_current_msec)
+               < (ngx_msec_int_t) ms))
+    {
+        e->blocked = 1;
+        e->blocked_until = ngx_current_msec + ms;
+    }
+
+    ngx_shmtx_unlock(&g->shpool->mutex);
+}
+
+
+void
+ngx_http_oic_auth_guard_budget_sync(ngx_shm_zone_t *zone,
+    ngx_http_oic_auth_budget_t *budget, ngx_msec_t ms)
+{
+    ngx_int_t                    excess, level;
+    ngx_msec_int_t               elapsed;
+    ngx_http_oic_auth_bucket_t  *b;
+    ngx_http_oic_auth_guard_t   *g = zone->data;
+
+    if (budget->rate == 0) {
+        return;
+    }
+
+    /*
+     * the level that makes the next call wait ms: the bucket refuses it as
+     * the fleet's did (the call itself adds 1000)
+     */
+    excess = (ngx_int_t) (budget->burst + budget->rate * ms / 1000) - 1000;
+
+    ngx_shmtx_lock(&g->shpool->mutex);
+
+    b = (ngx_http_oic_auth_bucket_t *)
+        ngx_http_oic_auth_guard_get(g, budget->key,
+                                    NGX_HTTP_OIC_AUTH_REC_BUDGET,
+                                    sizeof(ngx_http_oic_auth_bucket_t));
+    if (b) {
+        elapsed = (ngx_msec_int_t) (ngx_current_msec - b->last);
+        level = b->excess
+                - (ngx_int_t) (budget->rate * ngx_max(elapsed, 0) / 1000);
+
+        if (level < excess) {
+            b->excess = ngx_max(excess, 0);
+            b->last = ngx_current_msec;
+        }
+    }
+
+    ngx_shmtx_unlock(&g->shpool->mutex);
 }
 
 

@@ -9,8 +9,9 @@
  * window.
  *
  * Each decision is one function taking the zone and a key. The ones a fleet
- * of gateways must share (budget, 429 block, failure limit) are meant to be
- * wrapped by a fleet-wide layer later; connection slots stay per instance.
+ * of gateways shares (budget, 429 block, failure limit) are kept in Redis
+ * too in fleet mode and merged into this zone (the _sync functions, from
+ * ngx_http_oic_auth_fleet_token.c); connection slots stay per instance.
  * (The negative cache and the single flight of refreshes live in the cache
  * zone: ngx_oic_cache_acquire() and ngx_oic_cache_fail().)
  */
@@ -117,6 +118,22 @@ ngx_uint_t ngx_http_oic_auth_guard_refused(ngx_shm_zone_t *zone, u_char *key,
  */
 time_t ngx_http_oic_auth_guard_throttled(ngx_shm_zone_t *zone, u_char *key,
     ngx_uint_t limit, ngx_uint_t *first);
+
+/*
+ * Fleet mode: what the fleet's state in Redis says, merged into this
+ * gateway's (which the gate then applies, with its log lines, and alone
+ * when Redis is away). Each only ever makes the local state stricter:
+ *   refused_sync  the fleet counts count refusals of the client of key in a
+ *                 window ending in left_ms
+ *   block_sync    the fleet blocks endpoint for ms more (a 429)
+ *   budget_sync   the fleet's budget has no call left for ms
+ */
+void ngx_http_oic_auth_guard_refused_sync(ngx_shm_zone_t *zone, u_char *key,
+    ngx_uint_t count, ngx_msec_t left_ms);
+void ngx_http_oic_auth_guard_block_sync(ngx_shm_zone_t *zone,
+    u_char *endpoint, ngx_msec_t ms);
+void ngx_http_oic_auth_guard_budget_sync(ngx_shm_zone_t *zone,
+    ngx_http_oic_auth_budget_t *budget, ngx_msec_t ms);
 
 /*
  * A local refusal of kind for endpoint: the number of them since the last

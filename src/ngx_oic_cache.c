@@ -349,6 +349,7 @@ ngx_oic_cache_start_fetch(ngx_oic_cache_t *cache, ngx_oic_cache_node_t *n,
     res->gen = n->gen;
     res->accepted = n->accepted;
     res->failures = n->failures;
+    res->last_purge = n->last_purge;
 }
 
 

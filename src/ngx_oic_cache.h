@@ -62,6 +62,8 @@ typedef struct {
                                    reached its end in this lookup */
     ngx_uint_t     took_over;   /* on OWNER: the last owner missed its
                                    deadline (a worker died or hung) */
+    time_t         last_purge;  /* on OWNER: the last ngx_oic_cache_purge()
+                                   of the key's value (0: none) */
 } ngx_oic_cache_res_t;
 
 

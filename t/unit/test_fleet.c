@@ -467,6 +467,251 @@ static void test_key_file_refused(void **state)
     assert_null(oic_fleet_load(NULL, err, sizeof(err)));
 }
 
+/* ---- the token flow's entries ---- */
+
+static uint64_t be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return v;
+}
+
+/* The payload inside a sealed value, opened with the generic function. */
+static unsigned char *payload_of(oic_fleet_t *f, const char *name, const unsigned char *v,
+                                 size_t vlen, size_t *plen, uint64_t *end)
+{
+    unsigned char *p;
+    assert_int_equal(oic_fleet_open(f, name, strlen(name), v, vlen, 1, &p, plen, end),
+                     OIC_FLEET_OK);
+    return p;
+}
+
+/* A value sealed from raw payload bytes (to build ones the sealers refuse). */
+static unsigned char *raw_seal(oic_fleet_t *f, const char *name, const void *payload,
+                               size_t len, uint64_t end, size_t *vlen)
+{
+    unsigned char *v;
+    assert_int_equal(oic_fleet_seal(f, name, strlen(name), payload, len, end, &v, vlen),
+                     OIC_FLEET_OK);
+    return v;
+}
+
+static oic_fleet_rc_t open_token_at(oic_fleet_t *f, const char *name, const unsigned char *v,
+                                    size_t vlen, uint64_t now)
+{
+    char *t = (char *) "x";
+    size_t tlen = 9;
+    oic_fleet_token_times_t times = { 1, 2, 3 };
+    oic_fleet_rc_t rc = oic_fleet_open_token(f, name, strlen(name), v, vlen, now, &t, &tlen,
+                                             &times);
+    if (rc != OIC_FLEET_OK) {
+        assert_null(t);
+        assert_int_equal(tlen, 0);
+        assert_int_equal(times.issued + times.fresh_until + times.valid_until, 0);
+    }
+    oic_free(t);
+    return rc;
+}
+
+static oic_fleet_rc_t open_failure_at(oic_fleet_t *f, const char *name, const unsigned char *v,
+                                      size_t vlen, uint64_t now)
+{
+    oic_fleet_failure_t x = { 9, 9, "junk", 9 };
+    oic_fleet_rc_t rc = oic_fleet_open_failure(f, name, strlen(name), v, vlen, now, &x);
+    if (rc != OIC_FLEET_OK) {
+        assert_int_equal(x.kind, 0);
+        assert_int_equal(x.status, 0);
+        assert_int_equal(x.code[0], '\0');
+        assert_int_equal(x.until, 0);
+    }
+    return rc;
+}
+
+static void test_token_entry(void **state)
+{
+    (void) state;
+    oic_fleet_t *f = fleet_of(3);
+    char tname[128], fname[128];
+    unsigned char *v, *p;
+    size_t vlen, plen;
+    uint64_t end;
+    char *t;
+    size_t tlen;
+    oic_fleet_token_times_t in = { 1700000000, 1700003540, 1700003600 }, out;
+
+    name_of(f, "basic token", "app1", tname, sizeof(tname));
+    name_of(f, "basic fail", "app1", fname, sizeof(fname));
+
+    assert_int_equal(oic_fleet_seal_token(f, tname, strlen(tname), TOKEN, strlen(TOKEN), &in,
+                                          &v, &vlen),
+                     OIC_FLEET_OK);
+    assert_int_equal(vlen, OIC_FLEET_OVERHEAD + OIC_FLEET_TOKEN_HEADER + strlen(TOKEN));
+
+    /* the layout of include/oic_fleet.h: 'T', issued, fresh_until, token; the end sealed */
+    p = payload_of(f, tname, v, vlen, &plen, &end);
+    assert_int_equal(plen, OIC_FLEET_TOKEN_HEADER + strlen(TOKEN));
+    assert_int_equal(p[0], 'T');
+    assert_int_equal(be64(p + 1), in.issued);
+    assert_int_equal(be64(p + 9), in.fresh_until);
+    assert_memory_equal(p + 17, TOKEN, strlen(TOKEN));
+    assert_int_equal(end, in.valid_until);
+    oic_free(p);
+
+    assert_int_equal(oic_fleet_open_token(f, tname, strlen(tname), v, vlen, 1700003599, &t,
+                                          &tlen, &out),
+                     OIC_FLEET_OK);
+    assert_string_equal(t, TOKEN);
+    assert_int_equal(tlen, strlen(TOKEN));
+    assert_int_equal(out.issued, in.issued);
+    assert_int_equal(out.fresh_until, in.fresh_until);
+    assert_int_equal(out.valid_until, in.valid_until);
+    oic_free(t);
+
+    /* never served at or after its end; not under another name; not as a failure */
+    assert_int_equal(open_token_at(f, tname, v, vlen, 1700003600), OIC_FLEET_EXPIRED);
+    assert_int_equal(open_token_at(f, fname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    assert_int_equal(open_failure_at(f, tname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    v[vlen - 20] ^= 0x01;
+    assert_int_equal(open_token_at(f, tname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+
+    /* a refresh time after the end is capped to it */
+    in.fresh_until = in.valid_until + 100;
+    assert_int_equal(oic_fleet_seal_token(f, tname, strlen(tname), TOKEN, strlen(TOKEN), &in,
+                                          &v, &vlen),
+                     OIC_FLEET_OK);
+    assert_int_equal(oic_fleet_open_token(f, tname, strlen(tname), v, vlen, 1700000000, &t,
+                                          &tlen, &out),
+                     OIC_FLEET_OK);
+    assert_int_equal(out.fresh_until, in.valid_until);
+    oic_free(t);
+    oic_free(v);
+
+    /* refused at sealing: no end, no token, control characters or spaces */
+    in.valid_until = 0;
+    assert_int_equal(oic_fleet_seal_token(f, tname, strlen(tname), TOKEN, strlen(TOKEN), &in,
+                                          &v, &vlen),
+                     OIC_FLEET_ERROR);
+    assert_null(v);
+    in.valid_until = 1700003600;
+    assert_int_equal(oic_fleet_seal_token(f, tname, strlen(tname), "", 0, &in, &v, &vlen),
+                     OIC_FLEET_ERROR);
+    assert_int_equal(oic_fleet_seal_token(f, tname, strlen(tname), "a\r\nb", 4, &in, &v, &vlen),
+                     OIC_FLEET_ERROR);
+    assert_int_equal(oic_fleet_seal_token(f, tname, strlen(tname), "a b", 3, &in, &v, &vlen),
+                     OIC_FLEET_ERROR);
+
+    /* authentic values that are not token entries: refused at opening */
+    unsigned char bad[17 + 4] = { 'T' };
+    memcpy(bad + 17, "a\nb!", 4);
+    v = raw_seal(f, tname, bad, sizeof(bad), 1700003600, &vlen);
+    assert_int_equal(open_token_at(f, tname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+    v = raw_seal(f, tname, bad, 17, 1700003600, &vlen);             /* no token */
+    assert_int_equal(open_token_at(f, tname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+    memcpy(bad + 17, "abcd", 4);
+    v = raw_seal(f, tname, bad, sizeof(bad), 0, &vlen);             /* no end */
+    assert_int_equal(open_token_at(f, tname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+    bad[0] = 'F';
+    v = raw_seal(f, tname, bad, sizeof(bad), 1700003600, &vlen);    /* another type */
+    assert_int_equal(open_token_at(f, tname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+
+    oic_fleet_free(f);
+}
+
+static void test_failure_entry(void **state)
+{
+    (void) state;
+    oic_fleet_t *f = fleet_of(4);
+    char fname[128], tname[128];
+    unsigned char *v, *p;
+    size_t vlen, plen;
+    uint64_t end;
+    oic_fleet_failure_t in = { OIC_FLEET_REFUSED, 401, "invalid_client", 1700000030 }, out;
+
+    name_of(f, "basic fail", "app1", fname, sizeof(fname));
+    name_of(f, "basic token", "app1", tname, sizeof(tname));
+
+    assert_int_equal(oic_fleet_seal_failure(f, fname, strlen(fname), &in, &v, &vlen),
+                     OIC_FLEET_OK);
+    assert_int_equal(vlen, OIC_FLEET_OVERHEAD + 4 + strlen("invalid_client"));
+
+    /* 'F', kind, status (big-endian), code; the end sealed */
+    p = payload_of(f, fname, v, vlen, &plen, &end);
+    assert_int_equal(plen, 4 + strlen("invalid_client"));
+    assert_int_equal(p[0], 'F');
+    assert_int_equal(p[1], OIC_FLEET_REFUSED);
+    assert_int_equal(p[2], 401 >> 8);
+    assert_int_equal(p[3], 401 & 0xff);
+    assert_memory_equal(p + 4, "invalid_client", strlen("invalid_client"));
+    assert_int_equal(end, 1700000030);
+    oic_free(p);
+
+    assert_int_equal(oic_fleet_open_failure(f, fname, strlen(fname), v, vlen, 1700000000, &out),
+                     OIC_FLEET_OK);
+    assert_int_equal(out.kind, OIC_FLEET_REFUSED);
+    assert_int_equal(out.status, 401);
+    assert_string_equal(out.code, "invalid_client");
+    assert_int_equal(out.until, 1700000030);
+
+    assert_int_equal(open_failure_at(f, fname, v, vlen, 1700000030), OIC_FLEET_EXPIRED);
+    assert_int_equal(open_failure_at(f, tname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    assert_int_equal(open_token_at(f, fname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+
+    in.kind = OIC_FLEET_FAILED;
+    in.status = 502;
+    strcpy(in.code, "iam_unavailable");
+    assert_int_equal(oic_fleet_seal_failure(f, fname, strlen(fname), &in, &v, &vlen),
+                     OIC_FLEET_OK);
+    assert_int_equal(oic_fleet_open_failure(f, fname, strlen(fname), v, vlen, 1700000000, &out),
+                     OIC_FLEET_OK);
+    assert_int_equal(out.kind, OIC_FLEET_FAILED);
+    assert_int_equal(out.status, 502);
+    assert_string_equal(out.code, "iam_unavailable");
+    oic_free(v);
+
+    /* refused at sealing: kind, status, code, end */
+    oic_fleet_failure_t bad_kind = { 3, 502, "x", 1 }, bad_status = { 1, 99, "x", 1 },
+                        bad_code = { 1, 401, "a b", 1 }, no_code = { 1, 401, "", 1 },
+                        no_end = { 1, 401, "x", 0 };
+    assert_int_equal(oic_fleet_seal_failure(f, fname, strlen(fname), &bad_kind, &v, &vlen),
+                     OIC_FLEET_ERROR);
+    assert_int_equal(oic_fleet_seal_failure(f, fname, strlen(fname), &bad_status, &v, &vlen),
+                     OIC_FLEET_ERROR);
+    assert_int_equal(oic_fleet_seal_failure(f, fname, strlen(fname), &bad_code, &v, &vlen),
+                     OIC_FLEET_ERROR);
+    assert_int_equal(oic_fleet_seal_failure(f, fname, strlen(fname), &no_code, &v, &vlen),
+                     OIC_FLEET_ERROR);
+    assert_int_equal(oic_fleet_seal_failure(f, fname, strlen(fname), &no_end, &v, &vlen),
+                     OIC_FLEET_ERROR);
+    assert_null(v);
+
+    /* authentic values that are not failure entries */
+    unsigned char raw[4 + 40] = { 'F', OIC_FLEET_REFUSED, 401 >> 8, 401 & 0xff };
+    memset(raw + 4, 'a', 40);
+    v = raw_seal(f, fname, raw, sizeof(raw), 1700000030, &vlen);     /* code too long */
+    assert_int_equal(open_failure_at(f, fname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+    v = raw_seal(f, fname, raw, 4, 1700000030, &vlen);               /* no code */
+    assert_int_equal(open_failure_at(f, fname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+    raw[1] = 7;
+    v = raw_seal(f, fname, raw, 10, 1700000030, &vlen);              /* unknown kind */
+    assert_int_equal(open_failure_at(f, fname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+    raw[1] = OIC_FLEET_FAILED;
+    raw[2] = 0x03;                                                   /* status 769 */
+    v = raw_seal(f, fname, raw, 10, 1700000030, &vlen);
+    assert_int_equal(open_failure_at(f, fname, v, vlen, 1700000000), OIC_FLEET_BAD);
+    oic_free(v);
+
+    oic_fleet_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +724,8 @@ int main(void)
         cmocka_unit_test(test_name_layout),
         cmocka_unit_test(test_key_file_forms),
         cmocka_unit_test(test_key_file_refused),
+        cmocka_unit_test(test_token_entry),
+        cmocka_unit_test(test_failure_entry),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
