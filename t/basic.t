@@ -620,8 +620,12 @@ main::auth_hdr('mac-app')
     }
 --- request eval
 [map { main::drive(path => '/api', n => scalar(@main::BROKEN), auth => [map { main::auth($_) } @main::BROKEN]) } 1, 2]
---- response_body eval
-[map { "502:" . scalar(@main::BROKEN) . " iam=" . scalar(@main::BROKEN) } 1, 2]
+--- response_body_like eval
+# at least one IAM call per request, each time: nothing was cached. libcurl
+# sends a request again, once, when a kept-alive connection it reused turns
+# out dead before any answer (drop-app's hang-up looks like that), so a
+# call may reach IAM twice
+[map { my $n = scalar(@main::BROKEN); "^502:$n iam=(?:" . join('|', $n .. 2 * $n) . ")\$" } 1, 2]
 --- error_log eval
 [main::about('malformed-app', 'refused: malformed answer: not a JSON object'),
  main::about('html-app', 'refused: malformed answer: not a JSON object'),
