@@ -181,16 +181,33 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-bool is_b64token(std::string_view t) {
-    size_t i = 0;
-    for (; i < t.size(); i++) {
-        char c = t[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-        if (!ok) break;
+namespace {
+
+// The b64token characters of RFC 6750 2.1, as a table: a token is read
+// eight bytes at a time with one branch (it is checked on every request).
+struct B64TokenTable {
+    bool ok[256] = {};
+    constexpr B64TokenTable() {
+        for (int c = 0; c < 256; c++)
+            ok[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
     }
+};
+
+constexpr B64TokenTable kB64Token;
+
+}  // namespace
+
+bool is_b64token(std::string_view t) {
+    const bool *ok = kB64Token.ok;
+    const unsigned char *p = reinterpret_cast<const unsigned char *>(t.data());
+    size_t i = 0, n = t.size();
+    while (i + 8 <= n && (ok[p[i]] & ok[p[i + 1]] & ok[p[i + 2]] & ok[p[i + 3]] & ok[p[i + 4]] &
+                          ok[p[i + 5]] & ok[p[i + 6]] & ok[p[i + 7]]))
+        i += 8;
+    while (i < n && ok[p[i]]) i++;
     if (i == 0) return false;
-    for (; i < t.size(); i++) {
+    for (; i < n; i++) {
         if (t[i] != '=') return false;
     }
     return true;

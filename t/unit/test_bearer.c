@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -62,12 +63,53 @@ static void test_malformed(void **state)
     assert_int_equal(oic_bearer_parse(nul, sizeof nul - 1, &off, &len), OIC_BEARER_MALFORMED);
 }
 
+/*
+ * Every byte value at every place of tokens of 1 to 20 characters (the check
+ * reads eight bytes at a time, then the rest one by one): a token is valid
+ * exactly when each of its characters is a b64token one, '=' only at the end.
+ */
+static void test_every_byte(void **state)
+{
+    char hdr[64], tok[32];
+    size_t n, i, off, len;
+    unsigned c;
+    (void) state;
+    for (n = 1; n <= 20; n++) {
+        for (i = 0; i < n; i++) {
+            for (c = 0; c < 256; c++) {
+                int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                         || (c >= '0' && c <= '9') || (c && strchr("-._~+/", (int) c))
+                         || (c == '=' && i == n - 1 && n > 1);
+                memcpy(hdr, "Bearer ", 7);
+                memset(hdr + 7, 'a', n);
+                hdr[7 + i] = (char) c;
+                if (c == ' ' || c == '\t') {
+                    continue;   /* a separator: trimmed or two tokens */
+                }
+                assert_int_equal(oic_bearer_parse(hdr, 7 + n, &off, &len),
+                                 ok ? OIC_BEARER_OK : OIC_BEARER_MALFORMED);
+                if (ok) {
+                    assert_int_equal(off, 7);
+                    assert_int_equal(len, n);
+                }
+            }
+        }
+        /* padding after a token of n characters */
+        memset(tok, 'b', n);
+        memcpy(tok + n, "==", 3);
+        snprintf(hdr, sizeof hdr, "Bearer %s", tok);
+        assert_int_equal(oic_bearer_parse(hdr, strlen(hdr), &off, &len), OIC_BEARER_OK);
+        assert_int_equal(len, n + 2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_other_schemes),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
