@@ -51,10 +51,11 @@ bool has_control(std::string_view s) {
 }
 
 // 8-byte big-endian length, then the bytes.
-void append_field(std::string &buf, std::string_view f) {
+char *put_field(char *p, std::string_view f) {
     uint64_t n = f.size();
-    for (int shift = 56; shift >= 0; shift -= 8) buf += char((n >> shift) & 0xff);
-    buf.append(f.data(), f.size());
+    for (int shift = 56; shift >= 0; shift -= 8) *p++ = char((n >> shift) & 0xff);
+    if (!f.empty()) std::memcpy(p, f.data(), f.size());
+    return p + f.size();
 }
 
 // A key no other input can produce: used when hashing fails, so that a
@@ -63,16 +64,40 @@ void unmatchable_key(unsigned char out[OIC_KEY_LEN]) {
     if (RAND_bytes(out, OIC_KEY_LEN) != 1) std::memset(out, 0xff, OIC_KEY_LEN);
 }
 
-// The input of a cache key: len64(tag) tag len64(f1) f1 ...; false for an
-// invalid field list.
-bool key_input(const char *tag, const oic_str_t *fields, size_t n, std::string *buf) {
-    if (n && !fields) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!fields[i].data && fields[i].len) return false;
-    append_field(*buf, tag ? std::string_view(tag) : std::string_view());
-    for (size_t i = 0; i < n; i++) append_field(*buf, view(fields[i].data, fields[i].len));
-    return true;
-}
+// The input of a cache key: len64(tag) tag len64(f1) f1 ..., written into a
+// buffer on the stack when it fits (keys are derived on every request), else
+// on the heap; ok is false for an invalid field list.
+class KeyInput {
+  public:
+    KeyInput(const char *tag, const oic_str_t *fields, size_t n) {
+        if (n && !fields) return;
+        std::string_view t = tag ? std::string_view(tag) : std::string_view();
+        size_t size = 8 + t.size();
+        for (size_t i = 0; i < n; i++) {
+            if (!fields[i].data && fields[i].len) return;
+            size += 8 + fields[i].len;
+        }
+        char *p = buf_;
+        if (size > sizeof(buf_)) {
+            heap_.resize(size);
+            p = heap_.data();
+        }
+        data_ = p;
+        p = put_field(p, t);
+        for (size_t i = 0; i < n; i++) p = put_field(p, view(fields[i].data, fields[i].len));
+        size_ = size;
+        ok = true;
+    }
+    const char *data() const { return data_; }
+    size_t size() const { return size_; }
+    bool ok = false;
+
+  private:
+    char buf_[512];
+    std::string heap_;
+    const char *data_ = nullptr;
+    size_t size_ = 0;
+};
 
 constexpr size_t kShaBlock = 64;  // SHA-256's block: HMAC's key size
 
@@ -124,11 +149,11 @@ oic_basic_rc_t parse_basic(std::string_view hdr, oic_basic_creds_t *out) {
 bool oic::mac_into(oic_mac_t *m, const char *tag, const oic_str_t *fields, size_t n,
                    unsigned char out[OIC_KEY_LEN]) {
     try {
-        std::string buf;
+        KeyInput in(tag, fields, n);
         unsigned char inner[OIC_KEY_LEN];
         unsigned int len;
-        return m && key_input(tag, fields, n, &buf) && EVP_MD_CTX_copy_ex(m->scratch, m->inner) == 1 &&
-               EVP_DigestUpdate(m->scratch, buf.data(), buf.size()) == 1 &&
+        return m && in.ok && EVP_MD_CTX_copy_ex(m->scratch, m->inner) == 1 &&
+               EVP_DigestUpdate(m->scratch, in.data(), in.size()) == 1 &&
                EVP_DigestFinal_ex(m->scratch, inner, &len) == 1 &&
                EVP_MD_CTX_copy_ex(m->scratch, m->outer) == 1 &&
                EVP_DigestUpdate(m->scratch, inner, sizeof(inner)) == 1 &&
@@ -201,12 +226,12 @@ char *oic_form_body(const char *const *names, const oic_str_t *values, size_t n)
 void oic_cache_key(const char *tag, const oic_str_t *fields, size_t n,
                    unsigned char out[OIC_KEY_LEN]) {
     try {
-        std::string buf;
-        if (!key_input(tag, fields, n, &buf)) {
+        KeyInput in(tag, fields, n);
+        if (!in.ok) {
             unmatchable_key(out);
             return;
         }
-        oic_sha256(buf.data(), buf.size(), out);
+        oic_sha256(in.data(), in.size(), out);
     } catch (...) {
         unmatchable_key(out);
     }

@@ -666,6 +666,47 @@ static void test_mac_matches_openssl(void **state)
     }
 }
 
+/*
+ * Inputs of every length around where the key input leaves the stack for the
+ * heap (512 bytes), and much longer ones: the keys are SHA-256 and HMAC of
+ * be64(len) tag be64(len) field, however the input is held.
+ */
+static void test_keys_long_inputs(void **state)
+{
+    (void) state;
+    static unsigned char field[5000], msg[5100];
+    unsigned char key[32], got[OIC_KEY_LEN], want[EVP_MAX_MD_SIZE];
+    unsigned int wlen;
+    size_t len, i, n;
+
+    for (i = 0; i < sizeof(field); i++) field[i] = (unsigned char) (i * 13 + 5);
+    memset(key, 7, sizeof(key));
+    oic_mac_t *m = oic_mac_new(key, sizeof(key));
+    assert_non_null(m);
+
+    for (len = 440; len <= 5000; len += (len < 540) ? 1 : 1115) {
+        oic_str_t f[] = {{PAIR("id")}, {(const char *) field, len}};
+        n = 0;
+        msg[n++] = 0; msg[n++] = 0; msg[n++] = 0; msg[n++] = 0;
+        msg[n++] = 0; msg[n++] = 0; msg[n++] = 0; msg[n++] = 3;
+        memcpy(msg + n, "tag", 3); n += 3;
+        memset(msg + n, 0, 7); n += 7;
+        msg[n++] = 2;
+        memcpy(msg + n, "id", 2); n += 2;
+        for (i = 0; i < 8; i++) msg[n++] = (unsigned char) ((uint64_t) len >> (56 - 8 * i));
+        memcpy(msg + n, field, len); n += len;
+
+        key_of("tag", f, 2, got);
+        assert_non_null(EVP_Q_digest(NULL, "SHA256", NULL, msg, n, want, NULL));
+        assert_memory_equal(got, want, OIC_KEY_LEN);
+
+        oic_mac_key(m, "tag", f, 2, got);
+        assert_non_null(HMAC(EVP_sha256(), key, sizeof(key), msg, n, want, &wlen));
+        assert_memory_equal(got, want, OIC_KEY_LEN);
+    }
+    oic_mac_free(m);
+}
+
 static void test_mac_separation(void **state)
 {
     (void) state;
@@ -743,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_cache_key_known_answer),
         cmocka_unit_test(test_cache_key_separation),
         cmocka_unit_test(test_cache_key_bad_input),
+        cmocka_unit_test(test_keys_long_inputs),
         cmocka_unit_test(test_sha256_and_hex),
         cmocka_unit_test(test_mac_known_answers),
         cmocka_unit_test(test_mac_matches_openssl),
