@@ -287,7 +287,7 @@ $(FUZZ_DIR)/core/%.o: src/%.cpp $(wildcard src/*.hpp) $(wildcard include/*.h)
 
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/fuzz_keys.h $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -Iinclude -Ifuzz -c $< -o $@.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -Werror=implicit-function-declaration -Iinclude -Ifuzz -c $< -o $@.o
 	$(FUZZ_CXX) $(FUZZ_FLAGS) $@.o $(FUZZ_OBJS) -o $@ -lcrypto -ljansson
 
 fuzz-build: $(FUZZ_BINS)

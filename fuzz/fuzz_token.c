@@ -56,7 +56,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(!"unknown rc");
     }
 
-    FZ_CHECK(oic_token_ttl(r.expires_in, 60) >= 0);
+    {
+        /* the life of whatever was parsed: never a cacheable end in the past,
+           never a refresh after the end */
+        oic_token_life_t life;
+        int lrc = oic_token_life(1000000, r.expires_in, -1, 60, &life);
+        if (lrc == OIC_LIFE_OK || lrc == OIC_LIFE_SHORT) {
+            FZ_CHECK(life.real_end > 1000000);
+            FZ_CHECK(life.refresh_at >= 1000000 && life.refresh_at <= life.real_end);
+        } else {
+            FZ_CHECK(lrc == OIC_LIFE_NONE || lrc == OIC_LIFE_EXPIRED);
+        }
+    }
     oic_token_result_free(&r);
     FZ_CHECK(r.access_token == NULL);
     return 0;

@@ -38,6 +38,9 @@ add_block_preprocessor(sub {
         unless defined $block->config;
     $block->set_value('request', "GET /t\n") unless defined $block->request;
     $block->set_value('error_code', 204) unless defined $block->error_code;
+    # the workers meet the fake server at start: give them time to fail
+    # before the log is read (Test::Nginx reads it once, at once)
+    $block->set_value('wait', 1) unless defined $block->wait;
 });
 
 run_tests();
