@@ -92,6 +92,8 @@ tokens(
     cached      => ['b-cache', {}],
     # TEST 27
     mixed       => ['b-mixed', {}],
+    # TEST 38
+    memo        => ['b-memo', {}],
 );
 
 # tokens whose age matters: each block that uses one gets its own, minted
@@ -1003,3 +1005,44 @@ qr/"oic_auth_jwks_file" "[^"]*\/html\/keys\.json": JWKS: no usable key \(last sk
 --- must_die
 --- error_log
 invalid "oic_auth_realm" "HR "APIs"": quotes, backslashes and control characters are not allowed
+
+
+
+=== TEST 38: one zone, two key sets: a token verified (and remembered) under one location's JWKS is still refused by a location whose JWKS lacks its key, however often it passed the first (one worker: one decoded-token cache)
+--- config
+    location /a {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-memo/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+    location /b {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-memo2/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+--- request eval
+["GET /a", "GET /a", "GET /b", "GET /a", "GET /b", "GET /_errlog"]
+--- more_headers eval
+[main::auth('memo'), main::auth('memo'), main::auth('memo'), main::auth('memo'), main::auth('memo'), ""]
+--- response_body_filters eval
+main::summary()
+--- error_code eval
+[200, 200, 401, 200, 401, 200]
+--- response_body_like eval
+[qr/./, qr/./, qr/401 Authorization Required/, qr/./, qr/401 Authorization Required/,
+ qr/\AJWKS "URI:\/b-memo\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+signature already verified \(cache\)
+JWKS "URI:\/b-memo2\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+unknown key id, refreshing
+JWKS "URI:\/b-memo2\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+invalid token: kid not in the key set
+signature already verified \(cache\)
+verifying signature
+unknown key id, was fetched less than 60 s ago
+invalid token: kid not in the key set
+\z/]
