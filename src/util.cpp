@@ -52,24 +52,42 @@ int value_of(char c, bool url) {
 }
 
 // Decodes unpadded input; rejects non-zero trailing bits (non-canonical forms).
-std::optional<std::string> decode(std::string_view in, bool url) {
-    if (in.size() % 4 == 1) return std::nullopt;
-    std::string out;
-    out.reserve(in.size() / 4 * 3 + 2);
+// Decoded into out (room for in.size() / 4 * 3 + 2 bytes): its size, or
+// kNoSize for a character outside the alphabet or an impossible length.
+size_t decode_to(std::string_view in, bool url, char *out) {
+    if (in.size() % 4 == 1) return kNoSize;
+    char *o = out;
     uint32_t acc = 0;
     int bits = 0;
     for (char c : in) {
         int v = value_of(c, url);
-        if (v < 0) return std::nullopt;
+        if (v < 0) return kNoSize;
         acc = (acc << 6) | uint32_t(v);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out += char((acc >> bits) & 0xff);
+            *o++ = char((acc >> bits) & 0xff);
         }
     }
-    if (bits && (acc & ((1u << bits) - 1))) return std::nullopt;
+    if (bits && (acc & ((1u << bits) - 1))) return kNoSize;
+    return size_t(o - out);
+}
+
+std::optional<std::string> decode(std::string_view in, bool url) {
+    std::string out(in.size() / 4 * 3 + 2, '\0');
+    size_t n = decode_to(in, url, out.data());
+    if (n == kNoSize) return std::nullopt;
+    out.resize(n);
     return out;
+}
+
+// b64_decode's padding: the text without it, or false.
+bool strip_pad(std::string_view *in) {
+    if (in->size() % 4 != 0) return false;
+    size_t pad = 0;
+    while (pad < 2 && pad < in->size() && (*in)[in->size() - 1 - pad] == '=') pad++;
+    in->remove_suffix(pad);
+    return true;
 }
 
 }  // namespace
@@ -85,10 +103,13 @@ std::string b64_encode(std::string_view in) { return encode(in, kB64, true); }
 std::string b64url_encode(std::string_view in) { return encode(in, kB64Url, false); }
 
 std::optional<std::string> b64_decode(std::string_view in) {
-    if (in.size() % 4 != 0) return std::nullopt;
-    size_t pad = 0;
-    while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=') pad++;
-    return decode(in.substr(0, in.size() - pad), false);
+    if (!strip_pad(&in)) return std::nullopt;
+    return decode(in, false);
+}
+
+size_t b64_decode_to(std::string_view in, char *out) {
+    if (!strip_pad(&in)) return kNoSize;
+    return decode_to(in, false, out);
 }
 
 std::optional<std::string> b64url_decode(std::string_view in) { return decode(in, true); }
@@ -112,23 +133,30 @@ std::string form_encode(std::string_view in) {
     return out;
 }
 
-std::optional<std::string> form_decode(std::string_view in) {
-    std::string out;
-    out.reserve(in.size());
+size_t form_decode_to(std::string_view in, char *out) {
+    char *o = out;
     for (size_t i = 0; i < in.size(); i++) {
         char c = in[i];
         if (c == '+') {
-            out += ' ';
+            *o++ = ' ';
         } else if (c == '%') {
-            if (i + 2 >= in.size()) return std::nullopt;
+            if (i + 2 >= in.size()) return kNoSize;
             int h = hexval(in[i + 1]), l = hexval(in[i + 2]);
-            if (h < 0 || l < 0) return std::nullopt;
-            out += char(h * 16 + l);
+            if (h < 0 || l < 0) return kNoSize;
+            *o++ = char(h * 16 + l);
             i += 2;
         } else {
-            out += c;
+            *o++ = c;
         }
     }
+    return size_t(o - out);
+}
+
+std::optional<std::string> form_decode(std::string_view in) {
+    std::string out(in.size(), '\0');
+    size_t n = form_decode_to(in, out.data());
+    if (n == kNoSize) return std::nullopt;
+    out.resize(n);
     return out;
 }
 

@@ -30,9 +30,43 @@ static char *basic_of(const char *prefix, const char *pair, size_t len)
     return h;
 }
 
+/*
+ * oic_basic_parse_into agrees with oic_basic_parse on a header: the same
+ * answer, the same credentials, located in a buffer of len bytes (what the
+ * header says is always enough), nothing written past it.
+ */
+static void check_into(const char *hdr, size_t len, oic_basic_rc_t rc, const oic_basic_creds_t *c)
+{
+    char *buf = malloc(len + 16);
+    assert_non_null(buf);
+    memset(buf, 0x5a, len + 16);
+    oic_basic_creds_t v;
+    memset(&v, 0x5a, sizeof(v));
+    assert_int_equal(oic_basic_parse_into(hdr, len, buf, len, &v), rc);
+    if (rc == OIC_BASIC_OK) {
+        assert_int_equal(v.client_id_len, c->client_id_len);
+        assert_int_equal(v.secret_len, c->secret_len);
+        assert_true(v.client_id >= buf && v.client_id + v.client_id_len < buf + len);
+        assert_true(v.secret >= buf && v.secret + v.secret_len < buf + len);
+        assert_memory_equal(v.client_id, c->client_id, c->client_id_len + 1);
+        assert_memory_equal(v.secret, c->secret, c->secret_len + 1);
+    } else {
+        assert_null(v.client_id);
+        assert_null(v.secret);
+        assert_int_equal(v.client_id_len, 0);
+        assert_int_equal(v.secret_len, 0);
+    }
+    for (size_t i = len; i < len + 16; i++)
+        assert_int_equal((unsigned char) buf[i], 0x5a);
+    free(buf);
+}
+
 static oic_basic_rc_t parse_str(const char *hdr, oic_basic_creds_t *c)
 {
-    return oic_basic_parse(hdr, hdr ? strlen(hdr) : 0, c);
+    size_t len = hdr ? strlen(hdr) : 0;
+    oic_basic_rc_t rc = oic_basic_parse(hdr, len, c);
+    check_into(hdr, len, rc, c);
+    return rc;
 }
 
 static void assert_creds(const oic_basic_creds_t *c, const char *id, size_t id_len,
@@ -65,6 +99,7 @@ static void expect_rc(const char *hdr, size_t len, oic_basic_rc_t rc)
     oic_basic_creds_t c;
     memset(&c, 0x5a, sizeof(c));  /* must be zeroed on failure */
     assert_int_equal(oic_basic_parse(hdr, len, &c), rc);
+    check_into(hdr, len, rc, &c);
     assert_null(c.client_id);
     assert_null(c.secret);
     assert_int_equal(c.client_id_len, 0);
@@ -79,6 +114,45 @@ static void expect_pair_malformed(const char *pair, size_t pair_len)
 }
 
 #define PAIR(s) s, sizeof(s) - 1
+
+/* ---- oic_basic_parse_into (every header above also goes through check_into) ---- */
+
+static void test_parse_into(void **state)
+{
+    (void) state;
+    oic_basic_creds_t c;
+    char buf[64];
+
+    /* %-escapes and '+' decoded in place: "a%3Ab+c:d%25e:f" */
+    char *h = basic_of("Basic ", PAIR("a%3Ab+c:d%25e:f"));
+    memset(buf, 'x', sizeof(buf));
+    assert_int_equal(oic_basic_parse_into(h, strlen(h), buf, sizeof(buf), &c), OIC_BASIC_OK);
+    assert_creds(&c, PAIR("a:b c"), PAIR("d%e:f"));
+    assert_true(c.client_id == buf);
+
+    /* the buffer: exactly what the text can decode to plus a NUL, no less */
+    const char *u = "Basic dXNlcjpwYXNz";  /* 12 base64 characters: 9 bytes */
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), buf, 12, &c), OIC_BASIC_OK);
+    assert_creds(&c, PAIR("user"), PAIR("pass"));
+    memset(&c, 0x5a, sizeof(c));
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), buf, 11, &c), OIC_BASIC_MALFORMED);
+    assert_null(c.client_id);
+    assert_null(c.secret);
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), buf, 0, &c), OIC_BASIC_MALFORMED);
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), NULL, 64, &c), OIC_BASIC_MALFORMED);
+    assert_null(c.client_id);
+
+    /* not Basic: no buffer needed; no header; nowhere to answer */
+    assert_int_equal(oic_basic_parse_into("Bearer abc", 10, NULL, 0, &c), OIC_BASIC_NONE);
+    assert_int_equal(oic_basic_parse_into(NULL, 5, buf, sizeof(buf), &c), OIC_BASIC_NONE);
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), buf, sizeof(buf), NULL), OIC_BASIC_MALFORMED);
+
+    /* the length argument is honoured */
+    const char *g = "Basic dXNlcjpwYXNzgarbage";
+    assert_int_equal(oic_basic_parse_into(g, strlen(u), buf, sizeof(buf), &c), OIC_BASIC_OK);
+    assert_creds(&c, PAIR("user"), PAIR("pass"));
+    free(h);
+}
 
 /* ---- oic_basic_parse ---- */
 
@@ -765,6 +839,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_rfc7617_example),
+        cmocka_unit_test(test_parse_into),
         cmocka_unit_test(test_parse_scheme_case_and_spaces),
         cmocka_unit_test(test_parse_other_schemes),
         cmocka_unit_test(test_parse_empty_credentials),
