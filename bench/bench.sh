@@ -525,7 +525,7 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2
 if [ "$MODE" = hit ]; then
     # the cases side by side: every round runs each once, in a rotated order
     HIT_CASES=(plain plain-bearer basic bearer exchange)
-    declare -A RPS RATIOS
+    declare -A RPS RATIOS RATIOS_PB
     echo "hit paths: $ROUNDS rounds of wrk -t$THREADS -c$CONNECTIONS -d$DURATION per case (nginx: 1 worker, $(nproc) CPUs)..." >&2
     for round in $(seq "$ROUNDS"); do
         declare -A R=()
@@ -539,20 +539,23 @@ if [ "$MODE" = hit ]; then
         done
         for c in "${HIT_CASES[@]}"; do
             RATIOS[$c]="${RATIOS[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[plain]}" 'BEGIN {printf "%.3f", a / b}')"
+            RATIOS_PB[$c]="${RATIOS_PB[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[plain-bearer]}" 'BEGIN {printf "%.3f", a / b}')"
         done
         echo "  round $round: $(for c in "${HIT_CASES[@]}"; do printf '%s %s  ' "$c" "${R[$c]}"; done)" >&2
     done
     fmedian() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {printf "%.2f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
     echo
     echo "oic_auth hit paths side by side: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), 1 worker, wrk -t$THREADS -c$CONNECTIONS -d$DURATION x $ROUNDS rounds (alternating), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
-    printf '%-10s %-52s %10s %12s %14s\n' "case" "requests/s, round by round" "median" "x plain" "median ratio"
+    printf '%-12s %-52s %8s %8s %8s %8s\n' "case" "requests/s, round by round" "median" "x plain" "(round)" "x p-b"
     PLAIN=$(median <<<"${RPS[plain]}")
     for c in "${HIT_CASES[@]}"; do
         m=$(median <<<"${RPS[$c]}")
-        printf '%-10s %-52s %10s %12s %14s\n' "$c" "${RPS[$c]# }" "$m" \
-            "$(awk -v a="$m" -v b="$PLAIN" 'BEGIN {printf "%.2f", a / b}')" "$(fmedian <<<"${RATIOS[$c]}")"
+        printf '%-12s %-52s %8s %8s %8s %8s\n' "$c" "${RPS[$c]# }" "$m" \
+            "$(awk -v a="$m" -v b="$PLAIN" 'BEGIN {printf "%.2f", a / b}')" "$(fmedian <<<"${RATIOS[$c]}")" \
+            "$(fmedian <<<"${RATIOS_PB[$c]}")"
     done
-    echo "(x plain: median over median of plain; median ratio: of the ratios within a round)"
+    echo "(x plain: median over median of plain; (round): median of the ratios to plain within a round;"
+    echo " x p-b: median of the ratios to plain-bearer within a round, the same request bytes without the module)"
     echo "IAM token requests during the whole run: $(iam_calls)"
     exit 0
 fi
