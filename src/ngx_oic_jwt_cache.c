@@ -1,10 +1,12 @@
 /*
  * A worker-local cache of decoded bearer tokens, keyed by a 64-bit hash of
- * the token (MurmurHash64A, seeded per worker), its length and the algorithm
- * allow-list it was decoded under, the token's text compared on a match; an
- * rbtree and an LRU queue holding at most NGX_OIC_JWT_CACHE_BYTES of decoded
- * tokens. A cryptographic hash is not needed to find a token again: the
- * whole text decides, and only tokens that passed every check get in.
+ * the token's last NGX_OIC_JWT_TAIL bytes (MurmurHash64A, seeded per
+ * worker), its length and the algorithm allow-list it was decoded under, the
+ * token's whole text compared on a match; an rbtree and an LRU queue holding
+ * at most NGX_OIC_JWT_CACHE_BYTES of decoded tokens. The hash only finds the
+ * candidate, the whole text decides, and only tokens that passed every check
+ * (their signature too) get in: the tail, in the signature, tells verified
+ * tokens apart; a forged token with a cached token's tail is a miss.
  */
 
 #include <ngx_config.h>
@@ -18,6 +20,9 @@ static ngx_rbtree_node_t  ngx_oic_jwt_sentinel;
 static ngx_queue_t        ngx_oic_jwt_lru;
 static size_t             ngx_oic_jwt_bytes;
 static uint64_t           ngx_oic_jwt_seed;
+
+
+#define NGX_OIC_JWT_TAIL  64
 
 
 /* MurmurHash64A (Austin Appleby, public domain), eight bytes a step. */
@@ -68,7 +73,9 @@ ngx_oic_jwt_key(u_char *token, size_t len, ngx_uint_t algs, u_char *key)
 {
     uint64_t  h, n, a;
 
-    h = ngx_oic_jwt_hash(token, len);
+    h = (len > NGX_OIC_JWT_TAIL)
+        ? ngx_oic_jwt_hash(token + len - NGX_OIC_JWT_TAIL, NGX_OIC_JWT_TAIL)
+        : ngx_oic_jwt_hash(token, len);
     n = len;
     a = algs;
 
