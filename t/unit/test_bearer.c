@@ -64,17 +64,18 @@ static void test_malformed(void **state)
 }
 
 /*
- * Every byte value at every place of tokens of 1 to 20 characters (the check
- * reads eight bytes at a time, then the rest one by one): a token is valid
- * exactly when each of its characters is a b64token one, '=' only at the end.
+ * Every byte value at every place of tokens of 1 to 40 characters (the check
+ * reads sixteen bytes at a time where it can, then eight, then the rest one
+ * by one): a token is valid exactly when each of its characters is a
+ * b64token one, '=' only at the end.
  */
 static void test_every_byte(void **state)
 {
-    char hdr[64], tok[32];
+    char hdr[64], tok[48];
     size_t n, i, off, len;
     unsigned c;
     (void) state;
-    for (n = 1; n <= 20; n++) {
+    for (n = 1; n <= 40; n++) {
         for (i = 0; i < n; i++) {
             for (c = 0; c < 256; c++) {
                 int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
