@@ -37,7 +37,9 @@
 # rotated each round; per case the requests/s of every round, their median
 # and the ratios to plain (the ratio of the medians, and the median of the
 # ratios within a round). On a shared machine only the ratios within a round
-# mean something.
+# mean something, and even they swing with the load; steadier: the worker's
+# CPU time per request in each run (/proc/PID/schedstat, user and kernel),
+# also reported with its ratios (plain's over the case's, per round).
 #
 # "callgrind": the same cases, each served by a single nginx process
 # (master_process off, daemon off) under valgrind --tool=callgrind, driven
@@ -525,19 +527,29 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2
 if [ "$MODE" = hit ]; then
     # the cases side by side: every round runs each once, in a rotated order
     HIT_CASES=(plain plain-bearer basic bearer exchange)
-    declare -A RPS RATIOS RATIOS_PB
+    declare -A RPS RATIOS RATIOS_PB NS CPU_PL CPU_PB
+    # the worker's time on a CPU (ns, /proc/PID/schedstat) per request answered:
+    # what a request costs it, user and kernel, whatever else the machine runs
+    HIT_WORKER=$(pgrep -P "$(cat "$WORK/logs/nginx.pid")" | head -1)
+    worker_ns() { awk '{print $1}' "/proc/$HIT_WORKER/schedstat"; }
     echo "hit paths: $ROUNDS rounds of wrk -t$THREADS -c$CONNECTIONS -d$DURATION per case (nginx: 1 worker, $(nproc) CPUs)..." >&2
     for round in $(seq "$ROUNDS"); do
-        declare -A R=()
+        declare -A R=() N=()
         for i in "${!HIT_CASES[@]}"; do
             c=${HIT_CASES[$(( (i + round - 1) % ${#HIT_CASES[@]} ))]}
             auth=$(case_auth "$c")
+            ns0=$(worker_ns)
             set -- $(run "$c-$round" ${auth:+-H "Authorization: $auth"} "http://127.0.0.1:$FRONT_PORT$(case_path "$c")")
+            ns1=$(worker_ns)
             [ "$5" = 0 ] && [ -z "${6:-}" ] || { echo "$c: failed requests" >&2; cat "$WORK/wrk-$c-$round.txt" >&2; exit 1; }
             R[$c]=${1%.*}
             RPS[$c]="${RPS[$c]:-} ${1%.*}"
+            N[$c]=$(( (ns1 - ns0) / $4 ))
+            NS[$c]="${NS[$c]:-} ${N[$c]}"
         done
         for c in "${HIT_CASES[@]}"; do
+            CPU_PL[$c]="${CPU_PL[$c]:-} $(awk -v a="${N[$c]}" -v b="${N[plain]}" 'BEGIN {printf "%.3f", b / a}')"
+            CPU_PB[$c]="${CPU_PB[$c]:-} $(awk -v a="${N[$c]}" -v b="${N[plain-bearer]}" 'BEGIN {printf "%.3f", b / a}')"
             RATIOS[$c]="${RATIOS[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[plain]}" 'BEGIN {printf "%.3f", a / b}')"
             RATIOS_PB[$c]="${RATIOS_PB[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[plain-bearer]}" 'BEGIN {printf "%.3f", a / b}')"
         done
@@ -556,6 +568,14 @@ if [ "$MODE" = hit ]; then
     done
     echo "(x plain: median over median of plain; (round): median of the ratios to plain within a round;"
     echo " x p-b: median of the ratios to plain-bearer within a round, the same request bytes without the module)"
+    echo
+    printf '%-12s %-52s %8s %8s %8s\n' "case" "worker CPU ns/request, round by round" "median" "x plain" "x p-b"
+    for c in "${HIT_CASES[@]}"; do
+        printf '%-12s %-52s %8s %8s %8s\n' "$c" "${NS[$c]# }" "$(median <<<"${NS[$c]}")" \
+            "$(fmedian <<<"${CPU_PL[$c]}")" "$(fmedian <<<"${CPU_PB[$c]}")"
+    done
+    echo "(x plain, x p-b: median over the rounds of the CPU time per request of plain (plain-bearer) over"
+    echo " that of the case: the rate the case would reach against them on a CPU of its own)"
     echo "IAM token requests during the whole run: $(iam_calls)"
     exit 0
 fi
