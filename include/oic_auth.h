@@ -173,7 +173,9 @@ void oic_token_result_free(oic_token_result_t *r);
  *   OIC_LIFE_SHORT    cacheable, life <= margin: refresh_at = now + life / 2
  *   OIC_LIFE_NONE     expires_in missing or invalid (< 0): not cacheable
  *   OIC_LIFE_EXPIRED  the exp claim is not after now: not cacheable
- * by_exp is 1 when the exp claim, not expires_in, set the real end.
+ * by_exp is 1 when the exp claim, not expires_in, set the real end, earlier
+ * by more than 1 s (an exp of IAM's iat + expires_in is a second short when a
+ * second turned between IAM's clock and now: that is not a shorter life).
  * expires_in is capped at OIC_EXPIRES_MAX; a negative margin counts as 0.
  */
 typedef enum {

@@ -10,6 +10,7 @@
  *                                  Authorization header, subrequests,
  *                                  satisfy any
  *   ngx_http_oic_auth_conf.c       configuration: create, merge, setters
+ *   ngx_http_oic_auth_conf_jwt.c   what bearer and exchange validate and use
  *   ngx_http_oic_auth_basic.c      basic mode
  *   ngx_http_oic_auth_bearer.c     bearer validation (exchange uses it too)
  *   ngx_http_oic_auth_exchange.c   exchange mode
@@ -268,21 +269,27 @@ char *ngx_http_oic_auth_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_oic_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_oic_auth_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_oic_auth_check_bounds(ngx_conf_t *cf, void *post, void *data);
-ngx_int_t ngx_http_oic_auth_check_scopes_level(ngx_conf_t *cf,
-    ngx_uint_t modes, ngx_uint_t here);
-char *ngx_http_oic_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_oic_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_oic_auth_deny_status(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 char *ngx_http_oic_auth_iam_rate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_oic_auth_purge_on_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_oic_auth_conf_jwt.c */
+char *ngx_http_oic_auth_merge_bearer(ngx_conf_t *cf,
+    ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
+char *ngx_http_oic_auth_merge_exchange(ngx_conf_t *cf,
+    ngx_http_oic_auth_loc_conf_t *prev, ngx_http_oic_auth_loc_conf_t *conf);
+ngx_int_t ngx_http_oic_auth_check_scopes_level(ngx_conf_t *cf,
+    ngx_uint_t modes, ngx_uint_t here);
+char *ngx_http_oic_auth_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_oic_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_oic_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_oic_auth_deny_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 /* ngx_http_oic_auth_request.c */

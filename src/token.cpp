@@ -215,8 +215,10 @@ int oic_token_life(long long now, long long expires_in, long long jwt_exp,
     if (expires_in > OIC_EXPIRES_MAX) expires_in = OIC_EXPIRES_MAX;
     long long end = now + expires_in;
     if (jwt_exp >= 0 && jwt_exp < end) {
+        // IAM's exp is its iat + expires_in: one second less here is a
+        // second that turned between its clock and ours, not a shorter life
+        out->by_exp = jwt_exp < end - 1;
         end = jwt_exp;
-        out->by_exp = 1;
     }
     if (end <= now) return OIC_LIFE_EXPIRED;
     long long life = end - now;

@@ -6,26 +6,8 @@
 # is a new zone. Real nginx (master + 2 workers), the mock IAM and OIC.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
-nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
-work=$(mktemp -d)
-mkdir -p "$work/conf" "$work/logs"
-mock_pid=
-cleanup() {
-    if [ -f "$work/logs/nginx.pid" ]; then
-        kill -QUIT "$(cat "$work/logs/nginx.pid")" 2>/dev/null
-        for _ in $(seq 50); do [ -f "$work/logs/nginx.pid" ] || break; sleep 0.1; done
-    fi
-    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-node "$top/t/mock/idp.js" --certs "$top/build/certs" >"$work/ports" 2>"$work/mock.log" &
-mock_pid=$!
-for _ in $(seq 100); do [ -s "$work/ports" ] && break; sleep 0.1; done
-iam=$(sed -E 's/.*"iam":([0-9]+).*/\1/' "$work/ports")
-oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' "$work/ports")
+. "$top/t/inc/mock.sh"
+start_mock
 port=${RELOAD_TEST_PORT:-19311}
 scope='https://oic-test.integration.us-phoenix-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all'
 

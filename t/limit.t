@@ -758,7 +758,41 @@ exited on signal
 
 
 
-=== TEST 19: nginx -t: oic_auth_limit naming an undefined zone
+=== TEST 19: a limit in an auth_request target: its 429 reaches the client as 500 (auth_request passes only 2xx, 401 and 403), and the backend is not called for it
+--- http_config
+    oic_auth_cache_zone oic:1m;
+    oic_auth_limit_zone persub:1m rate=1r/m;
+--- config
+    oic_auth_cache oic;
+    oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/admin/v1/SigningCert/jwk;
+    oic_auth_issuer https://identity.oraclecloud.com/;
+    oic_auth_audience $TEST_NGINX_OIC_AUDIENCE;
+
+    location /api {
+        auth_request /check;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+    location = /check {
+        internal;
+        oic_auth bearer;
+        oic_auth_limit persub burst=1 nodelay;
+        empty_gif;
+    }
+--- request eval
+main::drive(path => '/api/a', n => 4, auth => 'Bearer ' . main::tok('b19', iam => { sub => 'b19-app' }))
+--- response_body
+200:2 500:2 subs=b19-app:2 iam=0 oic=2
+--- error_log eval
+[qr/oic_auth: limiting requests of subject "b19-app" by zone "persub"/,
+ qr/auth request unexpected status: 429/]
+--- no_error_log
+[alert]
+[crit]
+--- timeout: 30
+
+
+
+=== TEST 20: nginx -t: oic_auth_limit naming an undefined zone
 --- http_config
     oic_auth_cache_zone oic:1m;
 --- config
@@ -771,7 +805,7 @@ exited on signal
 
 
 
-=== TEST 20: nginx -t: a rate of 0
+=== TEST 21: nginx -t: a rate of 0
 --- http_config
     oic_auth_limit_zone z:1m rate=0r/s;
 --- config
@@ -781,7 +815,7 @@ invalid rate "rate=0r/s", it must be rate=Nr/s or rate=Nr/m, N from 1 to 1000000
 
 
 
-=== TEST 21: nginx -t: a rate per hour
+=== TEST 22: nginx -t: a rate per hour
 --- http_config
     oic_auth_limit_zone z:1m rate=10r/h;
 --- config
@@ -791,7 +825,7 @@ invalid rate "rate=10r/h"
 
 
 
-=== TEST 22: nginx -t: a rate without a unit
+=== TEST 23: nginx -t: a rate without a unit
 --- http_config
     oic_auth_limit_zone z:1m rate=10;
 --- config
@@ -801,7 +835,7 @@ invalid rate "rate=10"
 
 
 
-=== TEST 23: nginx -t: a rate that is not a number
+=== TEST 24: nginx -t: a rate that is not a number
 --- http_config
     oic_auth_limit_zone z:1m rate=fastr/s;
 --- config
@@ -811,7 +845,7 @@ invalid rate "rate=fastr/s"
 
 
 
-=== TEST 24: nginx -t: a rate above 1000000r/s
+=== TEST 25: nginx -t: a rate above 1000000r/s
 --- http_config
     oic_auth_limit_zone z:1m rate=1000001r/s;
 --- config
@@ -821,7 +855,7 @@ invalid rate "rate=1000001r/s"
 
 
 
-=== TEST 25: nginx -t: a zone without a rate
+=== TEST 26: nginx -t: a zone without a rate
 --- http_config
     oic_auth_limit_zone z:1m;
 --- config
@@ -831,7 +865,7 @@ invalid number of arguments in "oic_auth_limit_zone" directive
 
 
 
-=== TEST 26: nginx -t: something else where the rate goes
+=== TEST 27: nginx -t: something else where the rate goes
 --- http_config
     oic_auth_limit_zone z:1m burst=5;
 --- config
@@ -841,7 +875,7 @@ invalid rate "burst=5"
 
 
 
-=== TEST 27: nginx -t: a burst of 0
+=== TEST 28: nginx -t: a burst of 0
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -854,7 +888,7 @@ invalid burst value "burst=0"
 
 
 
-=== TEST 28: nginx -t: a burst that is not a number
+=== TEST 29: nginx -t: a burst that is not a number
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -867,7 +901,7 @@ invalid burst value "burst=many"
 
 
 
-=== TEST 29: nginx -t: the same limit zone defined twice
+=== TEST 30: nginx -t: the same limit zone defined twice
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
     oic_auth_limit_zone z:1m rate=2r/s;
@@ -878,7 +912,7 @@ duplicate zone "z"
 
 
 
-=== TEST 30: nginx -t: a limit zone with the name of the token zone
+=== TEST 31: nginx -t: a limit zone with the name of the token zone
 --- http_config
     oic_auth_cache_zone oic:1m;
     oic_auth_limit_zone oic:1m rate=1r/s;
@@ -889,7 +923,7 @@ the shared memory zone "oic" is already declared for a different use
 
 
 
-=== TEST 31: nginx -t: oic_auth_cache naming a limit zone
+=== TEST 32: nginx -t: oic_auth_cache naming a limit zone
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -904,7 +938,7 @@ the shared memory zone "z" is already declared for a different use
 
 
 
-=== TEST 32: nginx -t: a limit zone smaller than 32k
+=== TEST 33: nginx -t: a limit zone smaller than 32k
 --- http_config
     oic_auth_limit_zone z:16k rate=1r/s;
 --- config
@@ -914,7 +948,7 @@ zone "z" is too small: 16k, the minimum is 32k
 
 
 
-=== TEST 33: nginx -t: a limit zone without a size
+=== TEST 34: nginx -t: a limit zone without a size
 --- http_config
     oic_auth_limit_zone z rate=1r/s;
 --- config
@@ -924,7 +958,7 @@ invalid zone "z", it must be NAME:SIZE
 
 
 
-=== TEST 34: nginx -t: one zone twice in a location
+=== TEST 35: nginx -t: one zone twice in a location
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -938,7 +972,7 @@ zone "z" is already limited here
 
 
 
-=== TEST 35: nginx -t: an unknown parameter
+=== TEST 36: nginx -t: an unknown parameter
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -951,7 +985,7 @@ invalid parameter "delay=1"
 
 
 
-=== TEST 36: nginx -t: nodelay twice
+=== TEST 37: nginx -t: nodelay twice
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -964,7 +998,7 @@ invalid parameter "nodelay"
 
 
 
-=== TEST 37: nginx -t: an empty key
+=== TEST 38: nginx -t: an empty key
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -977,7 +1011,7 @@ invalid key "key="
 
 
 
-=== TEST 38: nginx -t: "oic_auth_limit off" with a limit at the same level
+=== TEST 39: nginx -t: "oic_auth_limit off" with a limit at the same level
 --- http_config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- config
@@ -991,7 +1025,7 @@ invalid key "key="
 
 
 
-=== TEST 39: nginx -t: oic_auth_limit_zone is an http-level directive
+=== TEST 40: nginx -t: oic_auth_limit_zone is an http-level directive
 --- config
     oic_auth_limit_zone z:1m rate=1r/s;
 --- must_die

@@ -7,23 +7,9 @@
 # + 2 s) has passed. Real nginx (master + 2 workers), the mock IAM and OIC.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
-module=${TEST_NGINX_MODULE:-$top/build/ngx_http_oic_auth_module.so}
-work=$(mktemp -d)
-mkdir -p "$work/conf" "$work/logs" "$work/out"
-mock_pid=
-cleanup() {
-    [ -f "$work/logs/nginx.pid" ] && kill -QUIT "$(cat "$work/logs/nginx.pid")" 2>/dev/null
-    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null
-    sleep 0.3; rm -rf "$work"
-}
-trap cleanup EXIT
-
-node "$top/t/mock/idp.js" --certs "$top/build/certs" >"$work/ports" 2>"$work/mock.log" &
-mock_pid=$!
-for _ in $(seq 100); do [ -s "$work/ports" ] && break; sleep 0.1; done
-iam=$(sed -E 's/.*"iam":([0-9]+).*/\1/' "$work/ports")
-oic=$(sed -E 's/.*"oic":([0-9]+).*/\1/' "$work/ports")
+. "$top/t/inc/mock.sh"
+mkdir -p "$work/out"
+start_mock
 port=${WORKER_DEATH_TEST_PORT:-19313}
 
 cat >"$work/conf/nginx.conf" <<CONF

@@ -533,6 +533,12 @@ static void test_life(void **state)
     assert_true(l.real_end == 4600 && l.by_exp == 0);
     assert_int_equal(life(1000, 3600, 4600, 60, &l), OIC_LIFE_OK);
     assert_true(l.real_end == 4600 && l.by_exp == 0);
+    /* exp = IAM's iat + expires_in, with a second turned since its iat: the
+       exp still ends it, but that is no shorter life to speak of */
+    assert_int_equal(life(1001, 3600, 4600, 60, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 4600 && l.refresh_at == 4540 && l.by_exp == 0);
+    assert_int_equal(life(1002, 3600, 4600, 60, &l), OIC_LIFE_OK);
+    assert_true(l.real_end == 4600 && l.by_exp == 1);
 
     /* life not longer than the margin: the refresh starts halfway */
     assert_int_equal(life(1000, 60, -1, 60, &l), OIC_LIFE_SHORT);
