@@ -198,6 +198,13 @@ basic_of() { node -e 'const f=s=>encodeURIComponent(s).replace(/%20/g,"+").repla
   process.stdout.write(Buffer.from(f(process.argv[1])+":"+f(process.argv[2])).toString("base64"))' "$1" "$2"; }
 BASIC=$(basic_of app1 "$(secret_of app1)")
 WRONG=$(basic_of app2 wrong-secret)
+# an IAM token like those basic and exchange forward (one more IAM call): what
+# /plain-iam forwards, so that plain-basic and plain-exchange send the
+# upstream the same bytes as basic and exchange without the module
+IAM_TOKEN=$(curl -s --max-time 60 -H "Authorization: Basic $BASIC" --data-urlencode grant_type=client_credentials \
+    --data-urlencode "scope=$SCOPE" "http://127.0.0.1:$IAM_PORT/oauth2/v1/token" |
+    node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(JSON.parse(d).access_token))')
+[ -n "$IAM_TOKEN" ] || { echo "no IAM token from the mock" >&2; exit 1; }
 SINGLE=
 [ "$MODE" != callgrind ] || SINGLE='master_process off; daemon off;'
 cat >"$WORK/conf/nginx.conf" <<EOF
@@ -229,6 +236,11 @@ http {
         proxy_set_header Connection "";
 
         location /plain {
+            proxy_pass http://backend;
+        }
+
+        location /plain-iam {
+            proxy_set_header Authorization "Bearer $IAM_TOKEN";
             proxy_pass http://backend;
         }
 
@@ -307,14 +319,18 @@ check() {   # check <path> [token | "Basic ..."]: the answer must be 200 "ok"
 # the hit-path cases: their location and their Authorization header
 # (plain-bearer: plain proxy_pass of the request bearer gets, the Entra
 # token forwarded as it is)
-case_path() { case "$1" in plain*) echo /plain ;; *) echo "/$1" ;; esac; }
+case_path() { case "$1" in plain-basic|plain-exchange) echo /plain-iam ;; plain*) echo /plain ;; *) echo "/$1" ;; esac; }
 case_auth() {
     case "$1" in
     plain) ;;
-    basic) echo "Basic $BASIC" ;;
+    basic|plain-basic) echo "Basic $BASIC" ;;
     *) echo "Bearer $REPEATED" ;;
     esac
 }
+# the plain proxy_pass a mode's case compares with: the same request, and the
+# same bytes to the upstream (the Entra token for bearer, an IAM token for
+# basic and exchange), without the module
+own_plain() { case "$1" in basic|bearer|exchange) echo "plain-$1" ;; *-vars) echo "plain-${1%-vars}" ;; *) echo "$1" ;; esac; }
 
 if [ "$MODE" = callgrind ]; then
     # cg_run <case> <requests> <out>: a fresh nginx under callgrind answers
@@ -345,7 +361,7 @@ if [ "$MODE" = callgrind ]; then
         [ -n "$CG_IR" ] || { echo "$1: no callgrind totals in $3" >&2; exit 1; }
     }
 
-    CG_CASES=${BENCH_CG_CASES:-plain plain-bearer basic bearer exchange bearer-vars exchange-vars}
+    CG_CASES=${BENCH_CG_CASES:-plain plain-basic plain-bearer plain-exchange basic bearer exchange bearer-vars exchange-vars}
     CG_DIR=${BENCH_CG_KEEP:-$WORK/cg}
     mkdir -p "$CG_DIR"
     echo "callgrind: $CG_WARMUP and $((CG_WARMUP + CG_REQUESTS)) requests per case..." >&2
@@ -361,10 +377,12 @@ if [ "$MODE" = callgrind ]; then
     echo
     echo "oic_auth hit paths under callgrind: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one process, h2load -c4 (keep-alive), $(date -u +%Y-%m-%d)"
     echo "instructions per request: (run of $((CG_WARMUP + CG_REQUESTS)) - run of $CG_WARMUP) / $CG_REQUESTS"
-    printf '%-16s %14s %14s\n' "case" "instr/request" "minus plain"
+    printf '%-16s %14s %14s %16s\n' "case" "instr/request" "minus plain" "minus own plain"
     for c in $CG_CASES; do
-        printf '%-16s %14s %14s\n' "$c" "${IPR[$c]}" \
-            "$([ -n "${IPR[plain]:-}" ] && echo $((IPR[$c] - IPR[plain])) || echo -)"
+        o=$(own_plain "$c")
+        printf '%-16s %14s %14s %16s\n' "$c" "${IPR[$c]}" \
+            "$([ -n "${IPR[plain]:-}" ] && echo $((IPR[$c] - IPR[plain])) || echo -)" \
+            "$([ "$o" != "$c" ] && [ -n "${IPR[$o]:-}" ] && echo $((IPR[$c] - IPR[$o])) || echo -)"
     done
     # cg_funcs <case> <inclusive yes|no>: "per-request-instructions<TAB>function"
     # of every function, the run of W + N minus the run of W, over N
@@ -526,8 +544,8 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2
 
 if [ "$MODE" = hit ]; then
     # the cases side by side: every round runs each once, in a rotated order
-    HIT_CASES=(plain plain-bearer basic bearer exchange)
-    declare -A RPS RATIOS RATIOS_PB NS CPU_PL CPU_PB
+    HIT_CASES=(plain plain-basic plain-bearer plain-exchange basic bearer exchange)
+    declare -A RPS RATIOS RATIOS_OWN NS CPU_PL CPU_OWN
     # the worker's time on a CPU (ns, /proc/PID/schedstat) per request answered:
     # what a request costs it, user and kernel, whatever else the machine runs
     HIT_WORKER=$(pgrep -P "$(cat "$WORK/logs/nginx.pid")" | head -1)
@@ -549,34 +567,35 @@ if [ "$MODE" = hit ]; then
         done
         for c in "${HIT_CASES[@]}"; do
             CPU_PL[$c]="${CPU_PL[$c]:-} $(awk -v a="${N[$c]}" -v b="${N[plain]}" 'BEGIN {printf "%.3f", b / a}')"
-            CPU_PB[$c]="${CPU_PB[$c]:-} $(awk -v a="${N[$c]}" -v b="${N[plain-bearer]}" 'BEGIN {printf "%.3f", b / a}')"
+            CPU_OWN[$c]="${CPU_OWN[$c]:-} $(awk -v a="${N[$c]}" -v b="${N[$(own_plain "$c")]}" 'BEGIN {printf "%.3f", b / a}')"
             RATIOS[$c]="${RATIOS[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[plain]}" 'BEGIN {printf "%.3f", a / b}')"
-            RATIOS_PB[$c]="${RATIOS_PB[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[plain-bearer]}" 'BEGIN {printf "%.3f", a / b}')"
+            RATIOS_OWN[$c]="${RATIOS_OWN[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[$(own_plain "$c")]}" 'BEGIN {printf "%.3f", a / b}')"
         done
         echo "  round $round: $(for c in "${HIT_CASES[@]}"; do printf '%s %s  ' "$c" "${R[$c]}"; done)" >&2
     done
     fmedian() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {printf "%.2f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
     echo
     echo "oic_auth hit paths side by side: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), 1 worker, wrk -t$THREADS -c$CONNECTIONS -d$DURATION x $ROUNDS rounds (alternating), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
-    printf '%-12s %-52s %8s %8s %8s %8s\n' "case" "requests/s, round by round" "median" "x plain" "(round)" "x p-b"
+    printf '%-14s %-56s %8s %8s %8s %8s\n' "case" "requests/s, round by round" "median" "x plain" "(round)" "x own"
     PLAIN=$(median <<<"${RPS[plain]}")
     for c in "${HIT_CASES[@]}"; do
         m=$(median <<<"${RPS[$c]}")
-        printf '%-12s %-52s %8s %8s %8s %8s\n' "$c" "${RPS[$c]# }" "$m" \
+        printf '%-14s %-56s %8s %8s %8s %8s\n' "$c" "${RPS[$c]# }" "$m" \
             "$(awk -v a="$m" -v b="$PLAIN" 'BEGIN {printf "%.2f", a / b}')" "$(fmedian <<<"${RATIOS[$c]}")" \
-            "$(fmedian <<<"${RATIOS_PB[$c]}")"
+            "$(fmedian <<<"${RATIOS_OWN[$c]}")"
     done
     echo "(x plain: median over median of plain; (round): median of the ratios to plain within a round;"
-    echo " x p-b: median of the ratios to plain-bearer within a round, the same request bytes without the module)"
+    echo " x own: median of the ratios within a round to the mode's own plain case: plain-basic, plain-bearer,"
+    echo " plain-exchange send the upstream what basic, bearer, exchange send it, without the module)"
     echo
-    printf '%-12s %-52s %8s %8s %8s\n' "case" "worker CPU ns/request, round by round" "median" "x plain" "x p-b"
+    printf '%-14s %-56s %8s %8s %8s\n' "case" "worker CPU ns/request, round by round" "median" "x plain" "x own"
     for c in "${HIT_CASES[@]}"; do
-        printf '%-12s %-52s %8s %8s %8s\n' "$c" "${NS[$c]# }" "$(median <<<"${NS[$c]}")" \
-            "$(fmedian <<<"${CPU_PL[$c]}")" "$(fmedian <<<"${CPU_PB[$c]}")"
+        printf '%-14s %-56s %8s %8s %8s\n' "$c" "${NS[$c]# }" "$(median <<<"${NS[$c]}")" \
+            "$(fmedian <<<"${CPU_PL[$c]}")" "$(fmedian <<<"${CPU_OWN[$c]}")"
     done
-    echo "(x plain, x p-b: median over the rounds of the CPU time per request of plain (plain-bearer) over"
-    echo " that of the case: the rate the case would reach against them on a CPU of its own)"
-    echo "IAM token requests during the whole run: $(iam_calls)"
+    echo "(x plain, x own: median over the rounds of the CPU time per request of plain (the mode's own plain"
+    echo " case) over that of the case: the rate the case would reach against it on a CPU of its own)"
+    echo "IAM token requests during the whole run: $(iam_calls) (one of them the token of /plain-iam)"
     exit 0
 fi
 
