@@ -241,6 +241,7 @@ http {
 
         location /plain-iam {
             proxy_set_header Authorization "Bearer $IAM_TOKEN";
+            proxy_set_header Connection "";
             proxy_pass http://backend;
         }
 
@@ -289,6 +290,7 @@ http {
             location /exchange-vars {
                 proxy_set_header X-OIC-User \$oic_auth_user;
                 proxy_set_header X-OIC-Sub \$oic_auth_subject;
+                proxy_set_header Connection "";
                 proxy_pass http://backend;
             }
         }
@@ -303,6 +305,7 @@ http {
             proxy_set_header X-OIC-User \$oic_auth_user;
             proxy_set_header X-OIC-Sub \$oic_auth_subject;
             proxy_set_header X-OIC-Scopes \$oic_auth_scopes;
+            proxy_set_header Connection "";
             proxy_pass http://backend;
         }
     }
