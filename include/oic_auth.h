@@ -92,6 +92,16 @@ typedef enum {
 oic_bearer_rc_t oic_bearer_parse(const char *hdr, size_t len, size_t *off,
                                  size_t *tok_len);
 
+/*
+ * oic_bearer_parse without checking the token's characters: the same answer
+ * and place, except OIC_BEARER_OK where oic_bearer_parse would refuse what
+ * is in that place (two tokens, characters outside b64token). For a caller
+ * that knows the token by other means: one equal to a token that passed
+ * oic_bearer_parse passes it too.
+ */
+oic_bearer_rc_t oic_bearer_locate(const char *hdr, size_t len, size_t *off,
+                                  size_t *tok_len);
+
 /* ---- hashing ---- */
 
 /*

@@ -13,6 +13,8 @@ static ngx_int_t ngx_http_oic_auth_decode(ngx_http_request_t *r,
     char *err, size_t errlen);
 static ngx_int_t ngx_http_oic_auth_verify(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_oic_auth_malformed(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx);
 
 
 ngx_int_t
@@ -31,16 +33,13 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
     if (ctx->jwt == NULL) {
         h = r->headers_in.authorization;
 
-        brc = oic_bearer_parse((char *) h->value.data, h->value.len,
-                               &off, &len);
+        /* its characters are checked unless it is a token that passed */
+
+        brc = oic_bearer_locate((char *) h->value.data, h->value.len,
+                                &off, &len);
 
         if (brc != OIC_BEARER_OK) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "oic_auth: malformed Bearer credentials");
-            ctx->bearer_error = "invalid_request";
-            ngx_str_set(&ctx->bearer_desc, "malformed Authorization header");
-            return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_request");
+            return ngx_http_oic_auth_malformed(r, ctx);
         }
 
         ctx->bearer.data = h->value.data + off;
@@ -111,6 +110,7 @@ ngx_http_oic_auth_decode(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     char *err, size_t errlen)
 {
+    size_t               off, len;
     oic_jwt_t           *jwt;
     oic_jwt_rc_t         jrc;
     ngx_oic_jwt_ref_t   *ref;
@@ -125,6 +125,14 @@ ngx_http_oic_auth_decode(ngx_http_request_t *r,
                                 lcf->algorithms);
 
     if (ref == NULL) {
+        if (oic_bearer_parse((char *) r->headers_in.authorization->value.data,
+                             r->headers_in.authorization->value.len,
+                             &off, &len)
+            != OIC_BEARER_OK)
+        {
+            return ngx_http_oic_auth_malformed(r, ctx);
+        }
+
         jrc = oic_jwt_decode((char *) ctx->bearer.data, ctx->bearer.len,
                              (unsigned) lcf->algorithms, &jwt, err, errlen);
 
@@ -256,4 +264,18 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_oic_auth_malformed(ngx_http_request_t *r,
+    ngx_http_oic_auth_ctx_t *ctx)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "oic_auth: malformed Bearer credentials");
+    ctx->bearer_error = "invalid_request";
+    ngx_str_set(&ctx->bearer_desc, "malformed Authorization header");
+
+    return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_request");
 }

@@ -97,6 +97,8 @@ tokens(
     memo        => ['b-memo', {}],
     # TEST 39
     tail        => ['b-tail', {}],
+    # TEST 40
+    located     => ['b-locate', {}],
 );
 
 # tokens whose age matters: each block that uses one gets its own, minted
@@ -1092,3 +1094,21 @@ verifying signature
 invalid token: signature does not verify
 signature already verified \(cache\)
 \z/]
+
+
+
+=== TEST 40: a token that passed skips the character check of its header, nothing else does: after it, the same token twice, or with a character outside b64token, is still 400
+--- config
+    location /t {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-locate/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+--- request eval
+["GET /t", "GET /t", "GET /t", "GET /t", "GET /t"]
+--- more_headers eval
+[main::auth('located'), main::auth('located') . " " . main::tok('located'), main::auth('located') . "!",
+ "Authorization: Bearer  " . main::tok('located') . "  ", main::auth('located')]
+--- error_code eval
+[200, 400, 400, 200, 200]

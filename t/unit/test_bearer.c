@@ -9,10 +9,33 @@
 
 #include "oic_auth.h"
 
+/*
+ * oic_bearer_locate agrees with oic_bearer_parse's answer rc (and place):
+ * the same answer, except OK where parse refused what is in the place.
+ */
+static void check_locate(const char *h, size_t n, oic_bearer_rc_t rc, size_t off, size_t len)
+{
+    size_t o = 99, l = 99;
+    oic_bearer_rc_t lrc = oic_bearer_locate(h, n, &o, &l);
+    if (rc == OIC_BEARER_MALFORMED && lrc == OIC_BEARER_OK) {
+        assert_true(l > 0 && o + l <= n);
+        return;
+    }
+    assert_int_equal(lrc, rc);
+    if (rc == OIC_BEARER_OK) {
+        assert_int_equal(o, off);
+        assert_int_equal(l, len);
+    } else {
+        assert_int_equal(o, 99);   /* untouched */
+        assert_int_equal(l, 99);
+    }
+}
+
 static oic_bearer_rc_t parse(const char *h, char *tok, size_t toksz)
 {
     size_t off = 0, len = 0;
     oic_bearer_rc_t rc = oic_bearer_parse(h, strlen(h), &off, &len);
+    check_locate(h, strlen(h), rc, off, len);
     tok[0] = '\0';
     if (rc == OIC_BEARER_OK) {
         assert_true(len < toksz);
@@ -44,6 +67,9 @@ static void test_other_schemes(void **state)
     assert_int_equal(parse("Bear abc", tok, sizeof tok), OIC_BEARER_NONE);
     size_t off, len;
     assert_int_equal(oic_bearer_parse(NULL, 0, &off, &len), OIC_BEARER_NONE);
+    assert_int_equal(oic_bearer_locate(NULL, 0, &off, &len), OIC_BEARER_NONE);
+    assert_int_equal(oic_bearer_locate("Bearer x", 8, NULL, &len), OIC_BEARER_NONE);
+    assert_int_equal(oic_bearer_locate("Bearer x", 8, &off, NULL), OIC_BEARER_NONE);
 }
 
 static void test_malformed(void **state)
@@ -93,6 +119,11 @@ static void test_every_byte(void **state)
                     assert_int_equal(off, 7);
                     assert_int_equal(len, n);
                 }
+                /* located whatever the characters: the same place */
+                off = len = 0;
+                assert_int_equal(oic_bearer_locate(hdr, 7 + n, &off, &len), OIC_BEARER_OK);
+                assert_int_equal(off, 7);
+                assert_int_equal(len, n);
             }
         }
         /* padding after a token of n characters */
