@@ -34,6 +34,35 @@
 #                                  # on alternately, 6 times each (below)
 #   BENCH_PORT=27020 bench/bench.sh    # nginx on 27020 and 27021 (else two free ports)
 #
+#   bench/bench.sh hit             # the hit paths side by side (below)
+#   bench/bench.sh callgrind       # their instructions per request (below)
+#
+# "hit": one nginx with ONE worker, wrk -t1 -c32 (BENCH_THREADS,
+# BENCH_CONNECTIONS), keep-alive upstream: plain proxy_pass, basic (cache
+# hit), bearer (one repeated token) and exchange (cache hit), each with the
+# same Entra-shaped token (RS256, ~1 KB, 17 claims); BENCH_ROUNDS rounds
+# (default 5) of BENCH_DURATION (default 5s) per case, the order of the cases
+# rotated each round; per case the requests/s of every round, their median
+# and the ratios to plain (the ratio of the medians, and the median of the
+# ratios within a round). On a shared machine only the ratios within a round
+# mean something, and even they swing with the load; steadier: the worker's
+# CPU time per request in each run (/proc/PID/schedstat, user and kernel),
+# also reported with its ratios (plain's over the case's, per round).
+#
+# "callgrind": the same cases, each served by a single nginx process
+# (master_process off, daemon off) under valgrind --tool=callgrind, driven
+# by h2load over keep-alive connections: a run answering W warm-up requests
+# and one answering W + N (BENCH_CG_WARMUP, default 200; BENCH_CG_REQUESTS,
+# default 2000); the difference of their instruction counts over N is the
+# instructions per request of the case, whatever the load of the machine.
+# Printed: per case its instructions/request and that minus plain
+# proxy_pass, then (callgrind_annotate, inclusive) the module's functions
+# that cost the most per request. BENCH_CG_KEEP=dir keeps the callgrind
+# output files there. Cases "bearer-vars" and "exchange-vars" add
+# proxy_set_header lines with the $oic_auth_* variables.
+#
+# BENCH_HTTP_CONF: text added to the http block (e.g. the metrics).
+#
 # Everything runs on 127.0.0.1 and is stopped at exit: the mock Entra ID of
 # t/mock/idp.js (JWKS, and the test-only mint endpoint that pre-mints
 # BENCH_TOKENS distinct tokens into a file) and the nginx under test. Run 3
@@ -64,6 +93,20 @@ TOKENS=${BENCH_TOKENS:-20000}
 LIMIT_PAIRS=${BENCH_LIMIT_PAIRS:-0}
 METRICS_PAIRS=${BENCH_METRICS_PAIRS:-0}
 TENANT=bench-tenant
+MODE=${1:-all}
+WORKERS=2
+
+case "$MODE" in
+all) ;;
+hit)
+    WORKERS=1 TOKENS=0 THREADS=${BENCH_THREADS:-1} DURATION=${BENCH_DURATION:-5s}
+    ROUNDS=${BENCH_ROUNDS:-5} ;;
+callgrind)
+    WORKERS=1 TOKENS=0
+    CG_WARMUP=${BENCH_CG_WARMUP:-200} CG_REQUESTS=${BENCH_CG_REQUESTS:-2000} ;;
+*)
+    echo "usage: bench/bench.sh [all | hit | callgrind]" >&2; exit 2 ;;
+esac
 
 need() { command -v "$1" >/dev/null 2>&1; }
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -72,6 +115,10 @@ need wrk || missing+=(wrk)
 need node || missing+=(nodejs)
 need curl || missing+=(curl)
 need redis-server || missing+=(redis-server)
+if [ "$MODE" = callgrind ]; then
+    need valgrind || missing+=(valgrind)
+    need h2load || missing+=(nghttp2-client)
+fi
 [ -x "$NGINX" ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]}" >&2
@@ -84,9 +131,14 @@ WORK=$(mktemp -d /tmp/oic-bench-XXXXXX)
 MOCK_PID=
 NGINX_STARTED=
 M_STARTED=
+CG_PID=
 
 cleanup() {
     set +e
+    if [ -n "${CG_PID:-}" ]; then
+        kill -QUIT "$CG_PID" 2>/dev/null
+        wait "$CG_PID" 2>/dev/null
+    fi
     if [ -n "$M_STARTED" ] && [ -s "$WORK/m/logs/nginx.pid" ]; then
         "$NGINX" -p "$WORK/m/" -c conf/nginx.conf -e "$WORK/m/logs/error.log" -s quit 2>/dev/null
         for _ in $(seq 50); do [ -s "$WORK/m/logs/nginx.pid" ] || break; sleep 0.1; done
@@ -175,9 +227,19 @@ basic_of() { node -e 'const f=s=>encodeURIComponent(s).replace(/%20/g,"+").repla
   process.stdout.write(Buffer.from(f(process.argv[1])+":"+f(process.argv[2])).toString("base64"))' "$1" "$2"; }
 BASIC=$(basic_of app1 "$(secret_of app1)")
 WRONG=$(basic_of app2 wrong-secret)
+# an IAM token like those basic and exchange forward (one more IAM call): what
+# /plain-iam forwards, so that plain-basic and plain-exchange send the
+# upstream the same bytes as basic and exchange without the module
+IAM_TOKEN=$(curl -s --max-time 60 -H "Authorization: Basic $BASIC" --data-urlencode grant_type=client_credentials \
+    --data-urlencode "scope=$SCOPE" "http://127.0.0.1:$IAM_PORT/oauth2/v1/token" |
+    node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(JSON.parse(d).access_token))')
+[ -n "$IAM_TOKEN" ] || { echo "no IAM token from the mock" >&2; exit 1; }
+SINGLE=
+[ "$MODE" != callgrind ] || SINGLE='master_process off; daemon off;'
 cat >"$WORK/conf/nginx.conf" <<EOF
 load_module $MODULE;
-worker_processes 2;
+$SINGLE
+worker_processes $WORKERS;
 pid logs/nginx.pid;
 error_log logs/error.log warn;
 events { worker_connections 4096; }
@@ -185,6 +247,7 @@ http {
     access_log off;
     oic_auth_cache_zone oic:64m;
     oic_auth_limit_zone perclient:1m rate=1000000r/s;
+    ${BENCH_HTTP_CONF:-}
 
     # fleet mode: two zones of one "gateway" sharing one Redis (10: the
     # second one is cold when the first has put the token in Redis)
@@ -209,6 +272,12 @@ http {
         proxy_set_header Connection "";
 
         location /plain {
+            proxy_pass http://backend;
+        }
+
+        location /plain-iam {
+            proxy_set_header Authorization "Bearer $IAM_TOKEN";
+            proxy_set_header Connection "";
             proxy_pass http://backend;
         }
 
@@ -271,12 +340,31 @@ http {
             oic_auth_assertion_certificate $CERTS/assertion.pem;
             oic_auth_assertion_kid oic-gw;
             proxy_pass http://backend;
+
+            location /exchange-vars {
+                proxy_set_header X-OIC-User \$oic_auth_user;
+                proxy_set_header X-OIC-Sub \$oic_auth_subject;
+                proxy_set_header Connection "";
+                proxy_pass http://backend;
+            }
+        }
+
+        location /bearer-vars {
+            oic_auth bearer;
+            oic_auth_cache oic;
+            oic_auth_jwks_uri http://127.0.0.1:$IAM_PORT/$TENANT/discovery/v2.0/keys;
+            oic_auth_issuer https://login.microsoftonline.com/$TENANT/v2.0;
+            oic_auth_audience api://oic-gateway;
+            oic_auth_scopes_required oic_api_HR;
+            proxy_set_header X-OIC-User \$oic_auth_user;
+            proxy_set_header X-OIC-Sub \$oic_auth_subject;
+            proxy_set_header X-OIC-Scopes \$oic_auth_scopes;
+            proxy_set_header Connection "";
+            proxy_pass http://backend;
         }
     }
 }
 EOF
-"$NGINX" -p "$WORK/" -c conf/nginx.conf -e "$WORK/logs/error.log"
-NGINX_STARTED=1
 
 if [ "$METRICS_PAIRS" -gt 0 ]; then
     # the same on two other ports, with a metrics location
@@ -292,9 +380,114 @@ fi
 check() {   # check <path> [token | "Basic ..."] [port]: the answer must be 200 "ok"
     local out auth=
     case "${2:-}" in "") ;; Basic*) auth="Authorization: $2" ;; *) auth="Authorization: Bearer $2" ;; esac
-    out=$(curl -s -o /dev/null -w '%{http_code}' ${auth:+-H "$auth"} "http://127.0.0.1:${3:-$FRONT_PORT}$1")
+    out=$(curl -s -o /dev/null --max-time 60 -w '%{http_code}' ${auth:+-H "$auth"} "http://127.0.0.1:${3:-$FRONT_PORT}$1")
     [ "$out" = 200 ] || { echo "GET $1 answered $out" >&2; cat "$WORK/logs/error.log" >&2; exit 1; }
 }
+
+# the hit-path cases: their location and their Authorization header
+# (plain-bearer: plain proxy_pass of the request bearer gets, the Entra
+# token forwarded as it is)
+case_path() { case "$1" in plain-basic|plain-exchange) echo /plain-iam ;; plain*) echo /plain ;; *) echo "/$1" ;; esac; }
+case_auth() {
+    case "$1" in
+    plain) ;;
+    basic|plain-basic) echo "Basic $BASIC" ;;
+    *) echo "Bearer $REPEATED" ;;
+    esac
+}
+# the plain proxy_pass a mode's case compares with: the same request, and the
+# same bytes to the upstream (the Entra token for bearer, an IAM token for
+# basic and exchange), without the module
+own_plain() { case "$1" in basic|bearer|exchange) echo "plain-$1" ;; *-vars) echo "plain-${1%-vars}" ;; *) echo "$1" ;; esac; }
+
+if [ "$MODE" = callgrind ]; then
+    # cg_run <case> <requests> <out>: a fresh nginx under callgrind answers
+    # one request of the case (its cache fill), then <requests> of them;
+    # CG_IR: the instructions of the whole process (not in a subshell: the
+    # exit trap stops the nginx of a failed run)
+    cg_run() {
+        local path auth log=$WORK/logs/callgrind-$1-$2.log
+        path=$(case_path "$1") auth=$(case_auth "$1")
+        valgrind --tool=callgrind --callgrind-out-file="$3" \
+            "$NGINX" -p "$WORK/" -c conf/nginx.conf -e "$WORK/logs/error.log" >"$log" 2>&1 &
+        CG_PID=$!
+        # listening (no request before the counted ones: the same in every run)
+        for _ in $(seq 300); do
+            [ -z "$(ss -ltnH "sport = :$FRONT_PORT")" ] || break
+            sleep 0.2
+        done
+        check "$path" "${auth#Bearer }"
+        h2load --h1 -n "$2" -c 4 -t 1 ${auth:+-H "Authorization: $auth"} \
+            "http://127.0.0.1:$FRONT_PORT$path" >"$WORK/h2load.txt" 2>&1
+        grep -q "status codes: $2 2xx" "$WORK/h2load.txt" || {
+            echo "$1: not all of $2 requests answered 2xx:" >&2
+            cat "$WORK/h2load.txt" "$WORK/logs/error.log" >&2; exit 1; }
+        kill -QUIT "$CG_PID"
+        wait "$CG_PID" || true
+        CG_PID=
+        CG_IR=$(awk '/^(summary|totals):/ {print $2; exit}' "$3")
+        [ -n "$CG_IR" ] || { echo "$1: no callgrind totals in $3" >&2; exit 1; }
+    }
+
+    CG_CASES=${BENCH_CG_CASES:-plain plain-basic plain-bearer plain-exchange basic bearer exchange bearer-vars exchange-vars}
+    CG_DIR=${BENCH_CG_KEEP:-$WORK/cg}
+    mkdir -p "$CG_DIR"
+    echo "callgrind: $CG_WARMUP and $((CG_WARMUP + CG_REQUESTS)) requests per case..." >&2
+    declare -A IPR
+    for c in $CG_CASES; do
+        cg_run "$c" "$CG_WARMUP" "$CG_DIR/callgrind.$c.warmup"
+        a=$CG_IR
+        cg_run "$c" "$((CG_WARMUP + CG_REQUESTS))" "$CG_DIR/callgrind.$c"
+        IPR[$c]=$(( (CG_IR - a) / CG_REQUESTS ))
+        echo "  $c: ${IPR[$c]} instructions/request" >&2
+    done
+
+    echo
+    echo "oic_auth hit paths under callgrind: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one process, h2load -c4 (keep-alive), $(date -u +%Y-%m-%d)"
+    echo "instructions per request: (run of $((CG_WARMUP + CG_REQUESTS)) - run of $CG_WARMUP) / $CG_REQUESTS"
+    printf '%-16s %14s %14s %16s\n' "case" "instr/request" "minus plain" "minus own plain"
+    for c in $CG_CASES; do
+        o=$(own_plain "$c")
+        printf '%-16s %14s %14s %16s\n' "$c" "${IPR[$c]}" \
+            "$([ -n "${IPR[plain]:-}" ] && echo $((IPR[$c] - IPR[plain])) || echo -)" \
+            "$([ "$o" != "$c" ] && [ -n "${IPR[$o]:-}" ] && echo $((IPR[$c] - IPR[$o])) || echo -)"
+    done
+    # cg_funcs <case> <inclusive yes|no>: "per-request-instructions<TAB>function"
+    # of every function, the run of W + N minus the run of W, over N
+    cg_funcs() {
+        local f
+        for f in "$CG_DIR/callgrind.$1.warmup" "$CG_DIR/callgrind.$1"; do
+            callgrind_annotate --inclusive="$2" --threshold=100 --show-percs=no \
+                --auto=no "$f" 2>/dev/null | awk -v run="$f" '
+                $1 ~ /^[0-9,]+$/ && NF >= 2 {
+                    ir = $1; gsub(",", "", ir); $1 = ""; name = substr($0, 2)
+                    sub(/ \[[^]]*\]$/, "", name); sub(/^[^:]*\//, "", name)
+                    print run "\t" ir "\t" name }'
+        done | awk -F'\t' -v b="$CG_DIR/callgrind.$1" -v n="$CG_REQUESTS" '
+            { k = $3; if ($1 == b) { if ($2 > B[k]) B[k] = $2 } else if ($2 > A[k]) A[k] = $2 }
+            END { for (k in B) printf "%d\t%s\n", (B[k] - A[k]) / n, k }'
+    }
+    for c in $CG_CASES; do
+        [ "$c" != plain ] || continue
+        echo
+        echo "$c, per request: the module's functions (inclusive)"
+        cg_funcs "$c" yes | awk -F'\t' '$2 ~ /oic/ && $1 >= 50' | sort -rn | head -n 20 \
+            | awk -F'\t' '{printf "%10d  %s\n", $1, $2}'
+        if [ -n "${IPR[plain]:-}" ]; then
+            echo "$c, per request: where the instructions added to plain go (self cost, case minus plain)"
+            join -t "$(printf '\t')" -j 2 -a 1 -e 0 -o 0,1.1,2.1 \
+                <(cg_funcs "$c" no | sort -t "$(printf '\t')" -k 2) \
+                <(cg_funcs plain no | sort -t "$(printf '\t')" -k 2) \
+                | awk -F'\t' '$2 - $3 >= 50 {printf "%d\t%s\n", $2 - $3, $1}' \
+                | sort -rn | head -n 20 | awk -F'\t' '{printf "%10d  %s\n", $1, $2}'
+        fi
+    done
+    exit 0
+fi
+
+"$NGINX" -p "$WORK/" -c conf/nginx.conf -e "$WORK/logs/error.log"
+NGINX_STARTED=1
+
 check /plain
 check /bearer "$REPEATED"            # also fetches the JWKS
 check /basic "Basic $BASIC"           # fetches app1's IAM token
@@ -307,7 +500,7 @@ if [ -n "$M_STARTED" ]; then
     check /exchange "$REPEATED" "$M_FRONT_PORT"
     check /metrics "" "$M_FRONT_PORT"
 fi
-out=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x$REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
+out=$(curl -s -o /dev/null --max-time 60 -w '%{http_code}' -H "Authorization: Bearer x$REPEATED" "http://127.0.0.1:$FRONT_PORT/bearer")
 [ "$out" = 401 ] || { echo "a broken token answered $out, not 401" >&2; exit 1; }
 
 # ---- wrk (run 3: see distinct.lua)
@@ -422,6 +615,64 @@ run() {   # run <name> <wrk args...>: prints "rps p50 p99 requests non2xx errors
     [ -n "$rps" ] || { echo "wrk failed:" >&2; cat "$log" >&2; exit 1; }
     echo "$rps ${p50:--} ${p99:--} $reqs ${non2xx:-0} ${errs:+socket-errors}"
 }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+
+if [ "$MODE" = hit ]; then
+    # the cases side by side: every round runs each once, in a rotated order
+    HIT_CASES=(plain plain-basic plain-bearer plain-exchange basic bearer exchange)
+    declare -A RPS RATIOS RATIOS_OWN NS CPU_PL CPU_OWN
+    # the worker's time on a CPU (ns, /proc/PID/schedstat) per request answered:
+    # what a request costs it, user and kernel, whatever else the machine runs
+    HIT_WORKER=$(pgrep -P "$(cat "$WORK/logs/nginx.pid")" | head -1)
+    worker_ns() { awk '{print $1}' "/proc/$HIT_WORKER/schedstat"; }
+    echo "hit paths: $ROUNDS rounds of wrk -t$THREADS -c$CONNECTIONS -d$DURATION per case (nginx: 1 worker, $(nproc) CPUs)..." >&2
+    for round in $(seq "$ROUNDS"); do
+        declare -A R=() N=()
+        for i in "${!HIT_CASES[@]}"; do
+            c=${HIT_CASES[$(( (i + round - 1) % ${#HIT_CASES[@]} ))]}
+            auth=$(case_auth "$c")
+            ns0=$(worker_ns)
+            set -- $(run "$c-$round" ${auth:+-H "Authorization: $auth"} "http://127.0.0.1:$FRONT_PORT$(case_path "$c")")
+            ns1=$(worker_ns)
+            [ "$5" = 0 ] && [ -z "${6:-}" ] || { echo "$c: failed requests" >&2; cat "$WORK/wrk-$c-$round.txt" >&2; exit 1; }
+            R[$c]=${1%.*}
+            RPS[$c]="${RPS[$c]:-} ${1%.*}"
+            N[$c]=$(( (ns1 - ns0) / $4 ))
+            NS[$c]="${NS[$c]:-} ${N[$c]}"
+        done
+        for c in "${HIT_CASES[@]}"; do
+            CPU_PL[$c]="${CPU_PL[$c]:-} $(awk -v a="${N[$c]}" -v b="${N[plain]}" 'BEGIN {printf "%.3f", b / a}')"
+            CPU_OWN[$c]="${CPU_OWN[$c]:-} $(awk -v a="${N[$c]}" -v b="${N[$(own_plain "$c")]}" 'BEGIN {printf "%.3f", b / a}')"
+            RATIOS[$c]="${RATIOS[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[plain]}" 'BEGIN {printf "%.3f", a / b}')"
+            RATIOS_OWN[$c]="${RATIOS_OWN[$c]:-} $(awk -v a="${R[$c]}" -v b="${R[$(own_plain "$c")]}" 'BEGIN {printf "%.3f", a / b}')"
+        done
+        echo "  round $round: $(for c in "${HIT_CASES[@]}"; do printf '%s %s  ' "$c" "${R[$c]}"; done)" >&2
+    done
+    fmedian() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {printf "%.2f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+    echo
+    echo "oic_auth hit paths side by side: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), 1 worker, wrk -t$THREADS -c$CONNECTIONS -d$DURATION x $ROUNDS rounds (alternating), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
+    printf '%-14s %-56s %8s %8s %8s %8s\n' "case" "requests/s, round by round" "median" "x plain" "(round)" "x own"
+    PLAIN=$(median <<<"${RPS[plain]}")
+    for c in "${HIT_CASES[@]}"; do
+        m=$(median <<<"${RPS[$c]}")
+        printf '%-14s %-56s %8s %8s %8s %8s\n' "$c" "${RPS[$c]# }" "$m" \
+            "$(awk -v a="$m" -v b="$PLAIN" 'BEGIN {printf "%.2f", a / b}')" "$(fmedian <<<"${RATIOS[$c]}")" \
+            "$(fmedian <<<"${RATIOS_OWN[$c]}")"
+    done
+    echo "(x plain: median over median of plain; (round): median of the ratios to plain within a round;"
+    echo " x own: median of the ratios within a round to the mode's own plain case: plain-basic, plain-bearer,"
+    echo " plain-exchange send the upstream what basic, bearer, exchange send it, without the module)"
+    echo
+    printf '%-14s %-56s %8s %8s %8s\n' "case" "worker CPU ns/request, round by round" "median" "x plain" "x own"
+    for c in "${HIT_CASES[@]}"; do
+        printf '%-14s %-56s %8s %8s %8s\n' "$c" "${NS[$c]# }" "$(median <<<"${NS[$c]}")" \
+            "$(fmedian <<<"${CPU_PL[$c]}")" "$(fmedian <<<"${CPU_OWN[$c]}")"
+    done
+    echo "(x plain, x own: median over the rounds of the CPU time per request of plain (the mode's own plain"
+    echo " case) over that of the case: the rate the case would reach against it on a CPU of its own)"
+    echo "IAM token requests during the whole run: $(iam_calls) (one of them the token of /plain-iam)"
+    exit 0
+fi
 
 echo "running wrk -t$THREADS -c$CONNECTIONS -d$DURATION (nginx: 2 workers, $(nproc) CPUs)..." >&2
 R1=$(run plain "http://127.0.0.1:$FRONT_PORT/plain")
@@ -505,7 +756,6 @@ for _ in $(seq "$LIMIT_PAIRS"); do
     [ "$5" = 0 ] || { echo "9: failed requests" >&2; exit 1; }
     P9="$P9 ${1%.*}"
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 fmedian() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 ratio_median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {printf "%.3f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }

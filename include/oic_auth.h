@@ -51,6 +51,16 @@ oic_basic_rc_t oic_basic_parse(const char *hdr, size_t len, oic_basic_creds_t *o
 void oic_basic_creds_free(oic_basic_creds_t *c);
 
 /*
+ * oic_basic_parse without the heap: the credentials are decoded into buf
+ * (size bytes; len bytes are always enough) and *out points into it, each
+ * string NUL-terminated; do not oic_basic_creds_free() them. A buf too small
+ * for what the header could decode to: OIC_BASIC_MALFORMED. buf holds the
+ * secret: the caller clears it when done.
+ */
+oic_basic_rc_t oic_basic_parse_into(const char *hdr, size_t len, char *buf, size_t size,
+                                    oic_basic_creds_t *out);
+
+/*
  * "Basic " + base64(form_urlencode(id) ":" form_urlencode(secret)):
  * the Authorization header value for a client_secret_basic call to IAM.
  * Returns malloc'd string or NULL on allocation failure.
@@ -81,6 +91,16 @@ typedef enum {
  */
 oic_bearer_rc_t oic_bearer_parse(const char *hdr, size_t len, size_t *off,
                                  size_t *tok_len);
+
+/*
+ * oic_bearer_parse without checking the token's characters: the same answer
+ * and place, except OIC_BEARER_OK where oic_bearer_parse would refuse what
+ * is in that place (two tokens, characters outside b64token). For a caller
+ * that knows the token by other means: one equal to a token that passed
+ * oic_bearer_parse passes it too.
+ */
+oic_bearer_rc_t oic_bearer_locate(const char *hdr, size_t len, size_t *off,
+                                  size_t *tok_len);
 
 /* ---- hashing ---- */
 

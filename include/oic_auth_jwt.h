@@ -160,6 +160,20 @@ char *oic_jwt_scopes(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy);
 /* First present non-empty string claim among names (e.g. upn preferred_username unique_name); NULL if none. */
 char *oic_jwt_first_claim(const oic_jwt_t *jwt, const oic_str_t *names, size_t n);
 
+/*
+ * Without a copy: *value and *len locate a string claim inside the decoded
+ * token, valid as long as jwt is, NUL-terminated (a JSON string holds no NUL:
+ * oic_jwt_decode refuses \u0000). Each returns 1 when found, else 0 (*value
+ * NULL, *len 0):
+ *   oic_jwt_claim_view        the claim name when it is a string (other
+ *                             types: 0, oic_jwt_claim gives their text)
+ *   oic_jwt_first_claim_view  what oic_jwt_first_claim returns
+ */
+int oic_jwt_claim_view(const oic_jwt_t *jwt, const char *name, size_t name_len,
+                       const char **value, size_t *len);
+int oic_jwt_first_claim_view(const oic_jwt_t *jwt, const oic_str_t *names, size_t n,
+                             const char **value, size_t *len);
+
 /* ---- user assertion (RFC 7523) ---- */
 
 typedef struct oic_signer_s oic_signer_t;

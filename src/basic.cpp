@@ -51,10 +51,11 @@ bool has_control(std::string_view s) {
 }
 
 // 8-byte big-endian length, then the bytes.
-void append_field(std::string &buf, std::string_view f) {
+char *put_field(char *p, std::string_view f) {
     uint64_t n = f.size();
-    for (int shift = 56; shift >= 0; shift -= 8) buf += char((n >> shift) & 0xff);
-    buf.append(f.data(), f.size());
+    for (int shift = 56; shift >= 0; shift -= 8) *p++ = char((n >> shift) & 0xff);
+    if (!f.empty()) std::memcpy(p, f.data(), f.size());
+    return p + f.size();
 }
 
 // A key no other input can produce: used when hashing fails, so that a
@@ -63,20 +64,46 @@ void unmatchable_key(unsigned char out[OIC_KEY_LEN]) {
     if (RAND_bytes(out, OIC_KEY_LEN) != 1) std::memset(out, 0xff, OIC_KEY_LEN);
 }
 
-// The input of a cache key: len64(tag) tag len64(f1) f1 ...; false for an
-// invalid field list.
-bool key_input(const char *tag, const oic_str_t *fields, size_t n, std::string *buf) {
-    if (n && !fields) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!fields[i].data && fields[i].len) return false;
-    append_field(*buf, tag ? std::string_view(tag) : std::string_view());
-    for (size_t i = 0; i < n; i++) append_field(*buf, view(fields[i].data, fields[i].len));
-    return true;
-}
+// The input of a cache key: len64(tag) tag len64(f1) f1 ..., written into a
+// buffer on the stack when it fits (keys are derived on every request), else
+// on the heap; ok is false for an invalid field list.
+class KeyInput {
+  public:
+    KeyInput(const char *tag, const oic_str_t *fields, size_t n) {
+        if (n && !fields) return;
+        std::string_view t = tag ? std::string_view(tag) : std::string_view();
+        size_t size = 8 + t.size();
+        for (size_t i = 0; i < n; i++) {
+            if (!fields[i].data && fields[i].len) return;
+            size += 8 + fields[i].len;
+        }
+        char *p = buf_;
+        if (size > sizeof(buf_)) {
+            heap_.resize(size);
+            p = heap_.data();
+        }
+        data_ = p;
+        p = put_field(p, t);
+        for (size_t i = 0; i < n; i++) p = put_field(p, view(fields[i].data, fields[i].len));
+        size_ = size;
+        ok = true;
+    }
+    const char *data() const { return data_; }
+    size_t size() const { return size_; }
+    bool ok = false;
+
+  private:
+    char buf_[512];
+    std::string heap_;
+    const char *data_ = nullptr;
+    size_t size_ = 0;
+};
 
 constexpr size_t kShaBlock = 64;  // SHA-256's block: HMAC's key size
 
-oic_basic_rc_t parse_basic(std::string_view hdr, oic_basic_creds_t *out) {
+// The scheme and the base64 text of a Basic header: OIC_BASIC_OK with *b64
+// the text, else why not.
+oic_basic_rc_t basic_text(std::string_view hdr, std::string_view *b64) {
     hdr = trim(hdr);
     static constexpr std::string_view kScheme = "basic";
     if (!oic::iequals(hdr.substr(0, kScheme.size()), kScheme)) return OIC_BASIC_NONE;
@@ -94,28 +121,56 @@ oic_basic_rc_t parse_basic(std::string_view hdr, oic_basic_creds_t *out) {
 
     // (the length guard only spares decoding a huge header; the decoded size is what counts)
     if (rest.empty() || rest.size() > kMaxEncodedCreds) return OIC_BASIC_MALFORMED;
-    auto pair = oic::b64_decode(rest);
-    if (!pair || pair->size() > kMaxDecodedCreds) return OIC_BASIC_MALFORMED;
+    *b64 = rest;
+    return OIC_BASIC_OK;
+}
+
+// What the base64 text b64 needs of a buffer for parse_pair: the bytes it
+// can decode to, and a NUL.
+size_t pair_room(std::string_view b64) { return b64.size() / 4 * 3 + 2 + 1; }
+
+// The credentials in the base64 text b64, decoded into buf (pair_room bytes):
+// id and secret point into it, each NUL-terminated.
+oic_basic_rc_t parse_pair(std::string_view b64, char *buf, std::string_view *id, std::string_view *secret) {
+    size_t n = oic::b64_decode_to(b64, buf);
+    if (n == oic::kNoSize || n > kMaxDecodedCreds) return OIC_BASIC_MALFORMED;
 
     // RFC 6749 2.3.1: both sides were form-urlencoded, so the first ':' is the
     // separator; a raw ':' later on belongs to the secret (lax clients).
-    size_t colon = pair->find(':');
-    if (colon == std::string::npos) return OIC_BASIC_MALFORMED;
-    auto id = oic::form_decode(std::string_view(*pair).substr(0, colon));
-    auto secret = oic::form_decode(std::string_view(*pair).substr(colon + 1));
+    std::string_view pair(buf, n);
+    size_t colon = pair.find(':');
+    if (colon == std::string_view::npos) return OIC_BASIC_MALFORMED;
+    // decoded in place: each shrinks, the id's NUL takes the colon's place at most
+    size_t id_len = oic::form_decode_to(pair.substr(0, colon), buf);
+    size_t secret_len = oic::form_decode_to(pair.substr(colon + 1), buf + colon + 1);
+    if (id_len == oic::kNoSize || secret_len == oic::kNoSize) return OIC_BASIC_MALFORMED;
+    buf[id_len] = '\0';
+    buf[colon + 1 + secret_len] = '\0';
+    *id = std::string_view(buf, id_len);
+    *secret = std::string_view(buf + colon + 1, secret_len);
     // Control bytes (raw, or %-encoded like %00) are refused after decoding.
-    if (!id || !secret || id->empty() || has_control(*id) || has_control(*secret))
-        return OIC_BASIC_MALFORMED;
-
-    out->client_id = oic::dup_c(*id);
-    out->secret = oic::dup_c(*secret);
-    if (!out->client_id || !out->secret) {
-        oic_basic_creds_free(out);
-        return OIC_BASIC_MALFORMED;
-    }
-    out->client_id_len = id->size();
-    out->secret_len = secret->size();
+    if (id->empty() || has_control(*id) || has_control(*secret)) return OIC_BASIC_MALFORMED;
     return OIC_BASIC_OK;
+}
+
+oic_basic_rc_t parse_basic(std::string_view hdr, oic_basic_creds_t *out) {
+    std::string_view b64, id, secret;
+    oic_basic_rc_t rc = basic_text(hdr, &b64);
+    if (rc != OIC_BASIC_OK) return rc;
+    std::string buf(pair_room(b64), '\0');
+    rc = parse_pair(b64, buf.data(), &id, &secret);
+    if (rc == OIC_BASIC_OK) {
+        out->client_id = oic::dup_c(id);
+        out->secret = oic::dup_c(secret);
+        if (!out->client_id || !out->secret) {
+            oic_basic_creds_free(out);
+            rc = OIC_BASIC_MALFORMED;
+        }
+        out->client_id_len = id.size();
+        out->secret_len = secret.size();
+    }
+    OPENSSL_cleanse(buf.data(), buf.size());
+    return rc;
 }
 
 }  // namespace
@@ -124,11 +179,11 @@ oic_basic_rc_t parse_basic(std::string_view hdr, oic_basic_creds_t *out) {
 bool oic::mac_into(oic_mac_t *m, const char *tag, const oic_str_t *fields, size_t n,
                    unsigned char out[OIC_KEY_LEN]) {
     try {
-        std::string buf;
+        KeyInput in(tag, fields, n);
         unsigned char inner[OIC_KEY_LEN];
         unsigned int len;
-        return m && key_input(tag, fields, n, &buf) && EVP_MD_CTX_copy_ex(m->scratch, m->inner) == 1 &&
-               EVP_DigestUpdate(m->scratch, buf.data(), buf.size()) == 1 &&
+        return m && in.ok && EVP_MD_CTX_copy_ex(m->scratch, m->inner) == 1 &&
+               EVP_DigestUpdate(m->scratch, in.data(), in.size()) == 1 &&
                EVP_DigestFinal_ex(m->scratch, inner, &len) == 1 &&
                EVP_MD_CTX_copy_ex(m->scratch, m->outer) == 1 &&
                EVP_DigestUpdate(m->scratch, inner, sizeof(inner)) == 1 &&
@@ -150,6 +205,28 @@ oic_basic_rc_t oic_basic_parse(const char *hdr, size_t len, oic_basic_creds_t *o
         return parse_basic(std::string_view(hdr, len), out);
     } catch (...) {
         oic_basic_creds_free(out);
+        return OIC_BASIC_MALFORMED;
+    }
+}
+
+oic_basic_rc_t oic_basic_parse_into(const char *hdr, size_t len, char *buf, size_t size, oic_basic_creds_t *out) {
+    if (!out) return OIC_BASIC_MALFORMED;
+    *out = oic_basic_creds_t{};
+    if (!hdr) return OIC_BASIC_NONE;
+    try {
+        std::string_view b64, id, secret;
+        oic_basic_rc_t rc = basic_text(std::string_view(hdr, len), &b64);
+        if (rc != OIC_BASIC_OK) return rc;
+        if (!buf || size < pair_room(b64)) return OIC_BASIC_MALFORMED;
+        rc = parse_pair(b64, buf, &id, &secret);
+        if (rc != OIC_BASIC_OK) return rc;
+        out->client_id = const_cast<char *>(id.data());
+        out->client_id_len = id.size();
+        out->secret = const_cast<char *>(secret.data());
+        out->secret_len = secret.size();
+        return OIC_BASIC_OK;
+    } catch (...) {
+        *out = oic_basic_creds_t{};
         return OIC_BASIC_MALFORMED;
     }
 }
@@ -201,12 +278,12 @@ char *oic_form_body(const char *const *names, const oic_str_t *values, size_t n)
 void oic_cache_key(const char *tag, const oic_str_t *fields, size_t n,
                    unsigned char out[OIC_KEY_LEN]) {
     try {
-        std::string buf;
-        if (!key_input(tag, fields, n, &buf)) {
+        KeyInput in(tag, fields, n);
+        if (!in.ok) {
             unmatchable_key(out);
             return;
         }
-        oic_sha256(buf.data(), buf.size(), out);
+        oic_sha256(in.data(), in.size(), out);
     } catch (...) {
         unmatchable_key(out);
     }

@@ -628,15 +628,44 @@ extern "C" char *oic_jwt_scopes(const oic_jwt_t *jwt, const oic_jwt_policy_t *po
     }
 }
 
+extern "C" int oic_jwt_claim_view(const oic_jwt_t *jwt, const char *name, size_t name_len, const char **value,
+                                  size_t *len) {
+    try {
+        if (value) *value = nullptr;
+        if (len) *len = 0;
+        if (!jwt || !name || !value || !len) return 0;
+        const json_t *v = json_object_getn(jwt->claims.get(), name, name_len);
+        if (!json_is_string(v)) return 0;
+        *value = json_string_value(v);
+        *len = json_string_length(v);
+        return 1;
+    } catch (...) {
+        return 0;
+    }
+}
+
+extern "C" int oic_jwt_first_claim_view(const oic_jwt_t *jwt, const oic_str_t *names, size_t n, const char **value,
+                                        size_t *len) {
+    try {
+        if (!names) n = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (names[i].data && oic_jwt_claim_view(jwt, names[i].data, names[i].len, value, len) && *len > 0)
+                return 1;
+        }
+        if (value) *value = nullptr;
+        if (len) *len = 0;
+        return 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
 extern "C" char *oic_jwt_first_claim(const oic_jwt_t *jwt, const oic_str_t *names, size_t n) {
     try {
-        if (!jwt || !names) return nullptr;
-        for (size_t i = 0; i < n; i++) {
-            if (!names[i].data) continue;
-            const json_t *v = json_object_getn(jwt->claims.get(), names[i].data, names[i].len);
-            if (json_is_string(v) && json_string_length(v) > 0) return dup_c(str_of(v));
-        }
-        return nullptr;
+        const char *v;
+        size_t len;
+        if (!oic_jwt_first_claim_view(jwt, names, n, &v, &len)) return nullptr;
+        return dup_c(std::string_view(v, len));
     } catch (...) {
         return nullptr;
     }

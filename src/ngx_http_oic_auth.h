@@ -220,7 +220,6 @@ typedef struct {
     oic_jwt_t                  *jwt;        /* owned by ngx_oic_jwt_cache */
     ngx_oic_jwt_ref_t          *jwt_ref;    /* its entry */
     ngx_str_t                   bearer;     /* the incoming token */
-    u_char                      bearer_hash[NGX_OIC_KEY_LEN];
 
     ngx_str_t                   client_id;
     ngx_str_t                   user;

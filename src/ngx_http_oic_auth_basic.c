@@ -13,6 +13,8 @@ ngx_int_t
 ngx_http_oic_auth_basic(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
 {
+    char                stack[512], *buf;
+    size_t              size;
     ngx_int_t           rc;
     oic_str_t           fields[4];
     oic_basic_rc_t      brc;
@@ -23,9 +25,23 @@ ngx_http_oic_auth_basic(ngx_http_request_t *r,
 
     h = r->headers_in.authorization;
 
-    brc = oic_basic_parse((char *) h->value.data, h->value.len, &creds);
+    /* decoded on the stack (the pool for a long header), cleared below */
+
+    size = h->value.len;
+    buf = stack;
+
+    if (size > sizeof(stack)) {
+        buf = ngx_pnalloc(r->pool, size);
+        if (buf == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    brc = oic_basic_parse_into((char *) h->value.data, h->value.len, buf,
+                               size, &creds);
 
     if (brc != OIC_BASIC_OK) {
+        ngx_explicit_memzero(buf, size);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "oic_auth: malformed Basic credentials");
         return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_UNAUTHORIZED,
@@ -36,7 +52,7 @@ ngx_http_oic_auth_basic(ngx_http_request_t *r,
                                   creds.client_id_len)
         != NGX_OK)
     {
-        oic_basic_creds_free(&creds);
+        ngx_explicit_memzero(buf, size);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -61,7 +77,7 @@ ngx_http_oic_auth_basic(ngx_http_request_t *r,
     ctx->creds = NULL;
     ctx->key_fields = NULL;
 
-    oic_basic_creds_free(&creds);
+    ngx_explicit_memzero(buf, size);
 
     return rc;
 }

@@ -13,6 +13,8 @@ static ngx_int_t ngx_http_oic_auth_decode(ngx_http_request_t *r,
     char *err, size_t errlen);
 static ngx_int_t ngx_http_oic_auth_verify(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_oic_auth_malformed(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
 
 
 ngx_int_t
@@ -31,18 +33,13 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
     if (ctx->jwt == NULL) {
         h = r->headers_in.authorization;
 
-        brc = oic_bearer_parse((char *) h->value.data, h->value.len,
-                               &off, &len);
+        /* its characters are checked unless it is a token that passed */
+
+        brc = oic_bearer_locate((char *) h->value.data, h->value.len,
+                                &off, &len);
 
         if (brc != OIC_BEARER_OK) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "oic_auth: malformed Bearer credentials");
-            ngx_http_oic_auth_metrics_bearer(lcf, ctx,
-                                             NGX_HTTP_OIC_AUTH_M_BR_MALFORMED);
-            ctx->bearer_error = "invalid_request";
-            ngx_str_set(&ctx->bearer_desc, "malformed Authorization header");
-            return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_request");
+            return ngx_http_oic_auth_malformed(r, lcf, ctx);
         }
 
         ctx->bearer.data = h->value.data + off;
@@ -116,8 +113,7 @@ ngx_http_oic_auth_decode(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     char *err, size_t errlen)
 {
-    u_char               key[NGX_OIC_KEY_LEN], algs[4];
-    oic_str_t            fields[2];
+    size_t               off, len;
     oic_jwt_t           *jwt;
     oic_jwt_rc_t         jrc;
     ngx_oic_jwt_ref_t   *ref;
@@ -128,23 +124,18 @@ ngx_http_oic_auth_decode(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    oic_sha256(ctx->bearer.data, ctx->bearer.len, ctx->bearer_hash);
-
-    algs[0] = (u_char) (lcf->algorithms >> 24);
-    algs[1] = (u_char) (lcf->algorithms >> 16);
-    algs[2] = (u_char) (lcf->algorithms >> 8);
-    algs[3] = (u_char) lcf->algorithms;
-
-    fields[0].data = (char *) algs;
-    fields[0].len = sizeof(algs);
-    fields[1].data = (char *) ctx->bearer_hash;
-    fields[1].len = NGX_OIC_KEY_LEN;
-
-    oic_cache_key("decoded", fields, 2, key);
-
-    ref = ngx_oic_jwt_cache_get(key);
+    ref = ngx_oic_jwt_cache_get(ctx->bearer.data, ctx->bearer.len,
+                                lcf->algorithms);
 
     if (ref == NULL) {
+        if (oic_bearer_parse((char *) r->headers_in.authorization->value.data,
+                             r->headers_in.authorization->value.len,
+                             &off, &len)
+            != OIC_BEARER_OK)
+        {
+            return ngx_http_oic_auth_malformed(r, lcf, ctx);
+        }
+
         jrc = oic_jwt_decode((char *) ctx->bearer.data, ctx->bearer.len,
                              (unsigned) lcf->algorithms, &jwt, err, errlen);
 
@@ -154,7 +145,8 @@ ngx_http_oic_auth_decode(ngx_http_request_t *r,
                                                    err);
         }
 
-        ref = ngx_oic_jwt_cache_wrap(key, jwt);
+        ref = ngx_oic_jwt_cache_wrap(ctx->bearer.data, ctx->bearer.len,
+                                     lcf->algorithms, jwt);
         if (ref == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -182,15 +174,30 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
     oic_str_t            fields[2];
     oic_jwks_t          *keys;
     oic_jwt_rc_t         jrc;
+    ngx_oic_jwt_ref_t   *ref;
     ngx_oic_cache_rc_e   crc;
     ngx_oic_cache_res_t  res;
 
-    fields[0].data = (char *) lcf->jwks_key;
-    fields[0].len = NGX_OIC_KEY_LEN;
-    fields[1].data = (char *) ctx->bearer_hash;
-    fields[1].len = NGX_OIC_KEY_LEN;
+    /* the mark's key: derived once per token, zone and JWKS in this worker */
 
-    ngx_oic_cache_key(lcf->zone, "verified", fields, 2, vkey);
+    ref = ctx->jwt_ref;
+
+    if (ref->verified_zone != lcf->zone
+        || ngx_memcmp(ref->verified_jwks, lcf->jwks_key, NGX_OIC_KEY_LEN) != 0)
+    {
+        fields[0].data = (char *) lcf->jwks_key;
+        fields[0].len = NGX_OIC_KEY_LEN;
+        fields[1].data = (char *) ref->digest;
+        fields[1].len = NGX_OIC_KEY_LEN;
+
+        ngx_oic_cache_key(lcf->zone, "verified", fields, 2,
+                          ref->verified_key);
+
+        ngx_memcpy(ref->verified_jwks, lcf->jwks_key, NGX_OIC_KEY_LEN);
+        ref->verified_zone = lcf->zone;
+    }
+
+    ngx_memcpy(vkey, ref->verified_key, NGX_OIC_KEY_LEN);
 
     keys = NULL;
 
@@ -267,4 +274,20 @@ ngx_http_oic_auth_verify(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_oic_auth_malformed(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "oic_auth: malformed Bearer credentials");
+    ngx_http_oic_auth_metrics_bearer(lcf, ctx,
+                                     NGX_HTTP_OIC_AUTH_M_BR_MALFORMED);
+    ctx->bearer_error = "invalid_request";
+    ngx_str_set(&ctx->bearer_desc, "malformed Authorization header");
+
+    return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_request");
 }

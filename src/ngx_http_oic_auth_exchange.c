@@ -11,16 +11,19 @@ ngx_int_t
 ngx_http_oic_auth_exchange(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
 {
-    char       *user;
-    u_char     *p;
-    oic_str_t   fields[5];
-    ngx_int_t   rc;
+    u_char             *p, *last;
+    size_t              len;
+    oic_str_t           fields[5];
+    ngx_int_t           rc;
+    const char         *user;
+    ngx_oic_jwt_ref_t  *ref;
 
     if (ctx->user.len == 0) {
-        user = oic_jwt_first_claim(ctx->jwt, lcf->user_claims->elts,
-                                   lcf->user_claims->nelts);
-        if (user == NULL || *user == '\0') {
-            oic_free(user);
+        /* in the decoded token, which the request holds until its end */
+
+        if (!oic_jwt_first_claim_view(ctx->jwt, lcf->user_claims->elts,
+                                      lcf->user_claims->nelts, &user, &len))
+        {
             ngx_http_oic_auth_metrics_bearer(lcf, ctx,
                                            NGX_HTTP_OIC_AUTH_M_BR_USER_CLAIM);
             return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
@@ -29,9 +32,10 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
 
         /* the IAM user name: in the assertion, the cache key, log lines */
 
-        for (p = (u_char *) user; *p; p++) {
+        last = (u_char *) user + len;
+
+        for (p = (u_char *) user; p < last; p++) {
             if (*p < 0x20 || *p == 0x7f) {
-                oic_free(user);
                 ngx_http_oic_auth_metrics_bearer(lcf, ctx,
                                            NGX_HTTP_OIC_AUTH_M_BR_USER_CLAIM);
                 return ngx_http_oic_auth_invalid_token(r, ctx,
@@ -40,13 +44,8 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
             }
         }
 
-        rc = ngx_http_oic_auth_set_str(r->pool, &ctx->user, user,
-                                       ngx_strlen(user));
-        oic_free(user);
-
-        if (rc != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+        ctx->user.data = (u_char *) user;
+        ctx->user.len = len;
     }
 
     /* the user's limits, before anything is asked of IAM */
@@ -55,6 +54,11 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
     if (rc != NGX_OK) {
         return rc;
     }
+
+    /*
+     * The key's fields (fleet mode names its Redis entries from them too);
+     * the key: derived once per token, location and user in this worker.
+     */
 
     fields[0].data = (char *) lcf->token_endpoint.data;
     fields[0].len = lcf->token_endpoint.len;
@@ -65,9 +69,23 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
     fields[3].data = (char *) lcf->scope.data;
     fields[3].len = lcf->scope.len;
     fields[4].data = lcf->exchange_grant ? "token_exchange" : "jwt_bearer";
-    fields[4].len = ngx_strlen(fields[4].data);
+    fields[4].len = lcf->exchange_grant ? sizeof("token_exchange") - 1
+                                        : sizeof("jwt_bearer") - 1;
 
-    ngx_oic_cache_key(lcf->zone, "exchange", fields, 5, ctx->key);
+    ref = ctx->jwt_ref;
+
+    if (ref->exchange_conf != lcf
+        || ref->exchange_user.data != ctx->user.data
+        || ref->exchange_user.len != ctx->user.len)
+    {
+        ngx_oic_cache_key(lcf->zone, "exchange", fields, 5,
+                          ref->exchange_key);
+
+        ref->exchange_conf = lcf;
+        ref->exchange_user = ctx->user;
+    }
+
+    ngx_memcpy(ctx->key, ref->exchange_key, NGX_OIC_KEY_LEN);
 
     ctx->key_tag = "exchange";
     ctx->key_fields = fields;

@@ -116,6 +116,26 @@ ngx_http_oic_auth_claim_value(ngx_http_request_t *r,
 
 
 /*
+ * A claim that is a string: shown from the decoded token itself, which the
+ * request holds until its pool goes (escaped into the pool if it must be);
+ * other claims as the core renders them.
+ */
+static ngx_int_t
+ngx_http_oic_auth_claim_view(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, oic_jwt_t *jwt, char *name, size_t len)
+{
+    size_t       n;
+    const char  *value;
+
+    if (oic_jwt_claim_view(jwt, name, len, &value, &n)) {
+        return ngx_http_oic_auth_value(r, v, (u_char *) value, n);
+    }
+
+    return ngx_http_oic_auth_claim_value(r, v, oic_jwt_claim(jwt, name, len));
+}
+
+
+/*
  * The request's context when the module granted access: what a token (or
  * Basic credentials) says is shown only once every check passed and, in
  * basic and exchange modes, IAM accepted; never for a request the module
@@ -151,7 +171,9 @@ static ngx_int_t
 ngx_http_oic_auth_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    size_t                         len;
     ngx_str_t                     *s;
+    const char                    *value;
     ngx_http_oic_auth_ctx_t       *ctx, *ok;
     ngx_http_oic_auth_loc_conf_t  *lcf;
 
@@ -195,10 +217,10 @@ ngx_http_oic_auth_variable(ngx_http_request_t *r,
         /* oic_auth_user_claim: by default upn preferred_username unique_name */
         lcf = ctx->conf;
 
-        return ngx_http_oic_auth_claim_value(r, v,
-                                   oic_jwt_first_claim(ctx->jwt,
-                                                   lcf->user_claims->elts,
-                                                   lcf->user_claims->nelts));
+        (void) oic_jwt_first_claim_view(ctx->jwt, lcf->user_claims->elts,
+                                        lcf->user_claims->nelts, &value, &len);
+
+        return ngx_http_oic_auth_value(r, v, (u_char *) value, len);
 
     default:
         if (ok == NULL || ctx->jwt == NULL) {
@@ -207,8 +229,7 @@ ngx_http_oic_auth_variable(ngx_http_request_t *r,
         }
 
         if (data == NGX_HTTP_OIC_AUTH_VAR_SUBJECT) {
-            return ngx_http_oic_auth_claim_value(r, v,
-                                   oic_jwt_claim(ctx->jwt, "sub", 3));
+            return ngx_http_oic_auth_claim_view(r, v, ctx->jwt, "sub", 3);
         }
 
         lcf = ctx->conf;
@@ -240,10 +261,9 @@ ngx_http_oic_auth_claim_variable(ngx_http_request_t *r,
         return ngx_http_oic_auth_value(r, v, NULL, 0);
     }
 
-    return ngx_http_oic_auth_claim_value(r, v,
-                               oic_jwt_claim(ctx->jwt,
-                                             (char *) name->data + prefix,
-                                             name->len - prefix));
+    return ngx_http_oic_auth_claim_view(r, v, ctx->jwt,
+                                        (char *) name->data + prefix,
+                                        name->len - prefix);
 }
 
 

@@ -1,7 +1,12 @@
 /*
- * A worker-local cache of decoded bearer tokens, keyed by a hash of the token
- * and of the algorithm allow-list it was decoded under; an rbtree and an LRU
- * queue holding at most NGX_OIC_JWT_CACHE_BYTES of decoded tokens.
+ * A worker-local cache of decoded bearer tokens, keyed by a 64-bit hash of
+ * the token's last NGX_OIC_JWT_TAIL bytes (MurmurHash64A, seeded per
+ * worker), its length and the algorithm allow-list it was decoded under, the
+ * token's whole text compared on a match; an rbtree and an LRU queue holding
+ * at most NGX_OIC_JWT_CACHE_BYTES of decoded tokens. The hash only finds the
+ * candidate, the whole text decides, and only tokens that passed every check
+ * (their signature too) get in: the tail, in the signature, tells verified
+ * tokens apart; a forged token with a cached token's tail is a miss.
  */
 
 #include <ngx_config.h>
@@ -14,6 +19,71 @@ static ngx_rbtree_t       ngx_oic_jwt_tree;
 static ngx_rbtree_node_t  ngx_oic_jwt_sentinel;
 static ngx_queue_t        ngx_oic_jwt_lru;
 static size_t             ngx_oic_jwt_bytes;
+static uint64_t           ngx_oic_jwt_seed;
+
+
+#define NGX_OIC_JWT_TAIL  64
+
+
+/* MurmurHash64A (Austin Appleby, public domain), eight bytes a step. */
+static uint64_t
+ngx_oic_jwt_hash(u_char *p, size_t len)
+{
+    u_char          *end;
+    uint64_t         h, k;
+    const uint64_t   m = 0xc6a4a7935bd1e995ULL;
+
+    h = ngx_oic_jwt_seed ^ (len * m);
+    end = p + (len & ~(size_t) 7);
+
+    while (p != end) {
+        ngx_memcpy(&k, p, sizeof(uint64_t));
+        p += sizeof(uint64_t);
+
+        k *= m;
+        k ^= k >> 47;
+        k *= m;
+
+        h ^= k;
+        h *= m;
+    }
+
+    switch (len & 7) {
+    case 7: h ^= (uint64_t) p[6] << 48;  /* fall through */
+    case 6: h ^= (uint64_t) p[5] << 40;  /* fall through */
+    case 5: h ^= (uint64_t) p[4] << 32;  /* fall through */
+    case 4: h ^= (uint64_t) p[3] << 24;  /* fall through */
+    case 3: h ^= (uint64_t) p[2] << 16;  /* fall through */
+    case 2: h ^= (uint64_t) p[1] << 8;   /* fall through */
+    case 1: h ^= (uint64_t) p[0];
+            h *= m;
+    }
+
+    h ^= h >> 47;
+    h *= m;
+    h ^= h >> 47;
+
+    return h;
+}
+
+
+/* The tree key: the hash first (the rbtree's own key), length, algorithms. */
+static void
+ngx_oic_jwt_key(u_char *token, size_t len, ngx_uint_t algs, u_char *key)
+{
+    uint64_t  h, n, a;
+
+    h = (len > NGX_OIC_JWT_TAIL)
+        ? ngx_oic_jwt_hash(token + len - NGX_OIC_JWT_TAIL, NGX_OIC_JWT_TAIL)
+        : ngx_oic_jwt_hash(token, len);
+    n = len;
+    a = algs;
+
+    ngx_memcpy(key, &h, sizeof(uint64_t));
+    ngx_memcpy(key + 8, &n, sizeof(uint64_t));
+    ngx_memcpy(key + 16, &a, sizeof(uint64_t));
+    ngx_memzero(key + 24, NGX_OIC_KEY_LEN - 24);
+}
 
 
 static void
@@ -46,6 +116,10 @@ ngx_oic_jwt_cache_init(void)
                     ngx_oic_keyed_insert);
     ngx_queue_init(&ngx_oic_jwt_lru);
     ngx_oic_jwt_bytes = 0;
+
+    if (oic_random((u_char *) &ngx_oic_jwt_seed, sizeof(uint64_t)) != 0) {
+        ngx_oic_jwt_seed = ((uint64_t) ngx_random() << 32) ^ ngx_random();
+    }
 }
 
 
@@ -63,33 +137,40 @@ ngx_oic_jwt_cache_exit(void)
 
 
 ngx_oic_jwt_ref_t *
-ngx_oic_jwt_cache_get(u_char *key)
+ngx_oic_jwt_cache_get(u_char *token, size_t len, ngx_uint_t algs)
 {
+    u_char              key[NGX_OIC_KEY_LEN];
     ngx_oic_jwt_ref_t  *ref;
 
     if (ngx_oic_jwt_tree.root == NULL) {
         return NULL;
     }
 
+    ngx_oic_jwt_key(token, len, algs, key);
+
     ref = (ngx_oic_jwt_ref_t *) ngx_oic_keyed_lookup(&ngx_oic_jwt_tree, key);
 
-    if (ref) {
-        ngx_queue_remove(&ref->k.queue);
-        ngx_queue_insert_head(&ngx_oic_jwt_lru, &ref->k.queue);
-        ref->refs++;
+    if (ref == NULL || ngx_memcmp(ref->token, token, len) != 0) {
+        return NULL;
     }
+
+    ngx_queue_remove(&ref->k.queue);
+    ngx_queue_insert_head(&ngx_oic_jwt_lru, &ref->k.queue);
+    ref->refs++;
 
     return ref;
 }
 
 
 ngx_oic_jwt_ref_t *
-ngx_oic_jwt_cache_wrap(u_char *key, oic_jwt_t *jwt)
+ngx_oic_jwt_cache_wrap(u_char *token, size_t len, ngx_uint_t algs,
+    oic_jwt_t *jwt)
 {
+    u_char              key[NGX_OIC_KEY_LEN];
     size_t              size;
     ngx_oic_jwt_ref_t  *ref;
 
-    ref = ngx_calloc(sizeof(ngx_oic_jwt_ref_t), ngx_cycle->log);
+    ref = ngx_calloc(sizeof(ngx_oic_jwt_ref_t) + len, ngx_cycle->log);
     if (ref == NULL) {
         oic_jwt_free(jwt);
         return NULL;
@@ -100,7 +181,16 @@ ngx_oic_jwt_cache_wrap(u_char *key, oic_jwt_t *jwt)
     ref->jwt = jwt;
     ref->refs = 1;
     ref->size = (size > NGX_OIC_JWT_CACHE_BYTES)
-                ? NGX_OIC_JWT_CACHE_BYTES : size + sizeof(ngx_oic_jwt_ref_t);
+                ? NGX_OIC_JWT_CACHE_BYTES
+                : size + sizeof(ngx_oic_jwt_ref_t) + len;
+
+    ref->token = (u_char *) &ref[1];
+    ref->token_len = len;
+    ref->algs = algs;
+    ngx_memcpy(ref->token, token, len);
+    oic_sha256(token, len, ref->digest);
+
+    ngx_oic_jwt_key(token, len, algs, key);
     ngx_oic_keyed_set(&ref->k, key);
 
     return ref;

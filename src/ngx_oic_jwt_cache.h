@@ -1,9 +1,13 @@
 /*
  * A worker-local cache of decoded bearer tokens: a token seen again skips
  * base64url decoding and JSON parsing (the claims are still checked on every
- * request). Only tokens that passed every check are kept, and the cache is
- * bounded by bytes: a decoded token weighs what oic_jwt_mem() says, which
- * for a payload of many small JSON elements is thirty times its text.
+ * request), and hashing: it is found by a 64-bit hash of its text and the
+ * whole text compared, its SHA-256 (from which the shared verified-token
+ * mark's key derives) was computed when it was first decoded, and the keys
+ * derived from it are remembered with it. Only tokens that passed every
+ * check are kept, and the cache is bounded by bytes: a decoded token weighs
+ * what oic_jwt_mem() says, which for a payload of many small JSON elements
+ * is thirty times its text, plus its text and its entry.
  * Entries are reference counted: a request holds its entry until its pool
  * is destroyed, even if the entry is evicted meanwhile.
  */
@@ -23,23 +27,45 @@
 typedef struct {
     ngx_oic_keyed_t     k;          /* rbtree node, LRU link, key */
     oic_jwt_t          *jwt;
-    size_t              size;       /* bytes: the decoded token and this */
+    size_t              size;       /* bytes: the decoded token, its text
+                                       and this */
     ngx_uint_t          refs;
     ngx_uint_t          cached;
+
+    u_char             *token;      /* its text (after this struct) */
+    size_t              token_len;
+    ngx_uint_t          algs;       /* the allow-list it was decoded under */
+    u_char              digest[NGX_OIC_KEY_LEN];    /* SHA-256 of the text */
+
+    /*
+     * keys derived from the token, each remembered for what it was derived
+     * for last (the users of the cache fill them): the verified-token
+     * mark's key for a zone and JWKS, the exchange key for a location and
+     * the user it names
+     */
+    void               *verified_zone;              /* NULL: none yet */
+    u_char              verified_jwks[NGX_OIC_KEY_LEN];
+    u_char              verified_key[NGX_OIC_KEY_LEN];
+    void               *exchange_conf;              /* NULL: none yet */
+    ngx_str_t           exchange_user;              /* in jwt */
+    u_char              exchange_key[NGX_OIC_KEY_LEN];
 } ngx_oic_jwt_ref_t;
 
 void ngx_oic_jwt_cache_init(void);
 void ngx_oic_jwt_cache_exit(void);
 
-/* The entry for key (a reference is taken), or NULL. */
-ngx_oic_jwt_ref_t *ngx_oic_jwt_cache_get(u_char *key);
+/* The entry of this token decoded under algs (a reference taken), or NULL. */
+ngx_oic_jwt_ref_t *ngx_oic_jwt_cache_get(u_char *token, size_t len,
+    ngx_uint_t algs);
 
 /*
- * Wrap a decoded token (owned by the wrapper from now on) for the request
- * that decoded it; a reference is taken, nothing is cached yet. NULL on
- * allocation failure (the token is freed).
+ * Wrap a token decoded under algs (jwt: owned by the wrapper from now on)
+ * for the request that decoded it: its text is copied and hashed (digest); a
+ * reference is taken, nothing is cached yet. NULL on allocation failure (the
+ * token is freed).
  */
-ngx_oic_jwt_ref_t *ngx_oic_jwt_cache_wrap(u_char *key, oic_jwt_t *jwt);
+ngx_oic_jwt_ref_t *ngx_oic_jwt_cache_wrap(u_char *token, size_t len,
+    ngx_uint_t algs, oic_jwt_t *jwt);
 
 /*
  * Remember a wrapped token under its key, once it passed every check: the

@@ -20,11 +20,18 @@ std::string b64url_encode(std::string_view in);
 // wrong padding or impossible length. b64url_decode rejects '=' padding.
 std::optional<std::string> b64_decode(std::string_view in);
 std::optional<std::string> b64url_decode(std::string_view in);
+// b64_decode into out (room for in.size() / 4 * 3 + 2 bytes): the size
+// decoded, or kNoSize.
+constexpr size_t kNoSize = size_t(-1);
+size_t b64_decode_to(std::string_view in, char *out);
 
 // application/x-www-form-urlencoded (RFC 6749 Appendix B).
 std::string form_encode(std::string_view in);
 // '+' -> ' ', %XX -> byte; nullopt on a bad escape.
 std::optional<std::string> form_decode(std::string_view in);
+// form_decode into out (room for in.size() bytes; out may be in.data(): the
+// output never overtakes the input): the size decoded, or kNoSize.
+size_t form_decode_to(std::string_view in, char *out);
 
 // OpenSSL's SHA-256, fetched once per process (nullptr if it cannot be).
 const evp_md_st *sha256_md();

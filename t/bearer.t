@@ -18,6 +18,7 @@ use FindBin; use lib "$FindBin::Bin/inc";
 use Test::Nginx::Socket 'no_plan';
 use OicTest;
 use OicBearer;
+use MIME::Base64 ();
 
 master_on();
 workers(1);
@@ -92,6 +93,12 @@ tokens(
     cached      => ['b-cache', {}],
     # TEST 27
     mixed       => ['b-mixed', {}],
+    # TEST 38
+    memo        => ['b-memo', {}],
+    # TEST 39
+    tail        => ['b-tail', {}],
+    # TEST 40
+    located     => ['b-locate', {}],
 );
 
 # tokens whose age matters: each block that uses one gets its own, minted
@@ -111,6 +118,17 @@ block_tokens(
     # TEST 25
     cached_nbf  => ['b-cache2', { nbf_in => 480, claims => { scp => 'oic_api_HR' } }],
 );
+
+# the token with its payload changed (the last character of sub), the same
+# length and signature: the same tail
+sub same_tail {
+    my ($h, $p, $s) = split /\./, shift;
+    my $raw = MIME::Base64::decode_base64url($p);
+    $raw =~ s/("sub":"[^"]*)(.)"/$1 . ($2 eq 'x' ? 'y' : 'x') . '"'/e or die "no sub claim\n";
+    my $p2 = MIME::Base64::encode_base64url($raw);
+    die "payload length changed\n" unless length $p2 == length $p;
+    return "$h.$p2.$s";
+}
 
 run_tests();
 
@@ -1003,3 +1021,94 @@ qr/"oic_auth_jwks_file" "[^"]*\/html\/keys\.json": JWKS: no usable key \(last sk
 --- must_die
 --- error_log
 invalid "oic_auth_realm" "HR "APIs"": quotes, backslashes and control characters are not allowed
+
+
+
+=== TEST 38: one zone, two key sets: a token verified (and remembered) under one location's JWKS is still refused by a location whose JWKS lacks its key, however often it passed the first (one worker: one decoded-token cache)
+--- config
+    location /a {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-memo/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+    location /b {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-memo2/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+--- request eval
+["GET /a", "GET /a", "GET /b", "GET /a", "GET /b", "GET /_errlog"]
+--- more_headers eval
+[main::auth('memo'), main::auth('memo'), main::auth('memo'), main::auth('memo'), main::auth('memo'), ""]
+--- response_body_filters eval
+main::summary()
+--- error_code eval
+[200, 200, 401, 200, 401, 200]
+--- response_body_like eval
+[qr/./, qr/./, qr/401 Authorization Required/, qr/./, qr/401 Authorization Required/,
+ qr/\AJWKS "URI:\/b-memo\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+signature already verified \(cache\)
+JWKS "URI:\/b-memo2\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+unknown key id, refreshing
+JWKS "URI:\/b-memo2\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+invalid token: kid not in the key set
+signature already verified \(cache\)
+verifying signature
+unknown key id, was fetched less than 60 s ago
+invalid token: kid not in the key set
+\z/]
+
+
+
+=== TEST 39: the decoded-token cache finds a token by its tail but the whole text decides: the cached token with another payload and the same signature (same length, same tail) is not taken for it, it is refused on its signature; the genuine one is still served from the cache
+--- config
+    location /t {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-tail/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        add_header X-Sub $oic_auth_subject always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+--- request eval
+["GET /t", "GET /t", "GET /t", "GET /_errlog"]
+--- more_headers eval
+[main::auth('tail'), "Authorization: Bearer " . main::same_tail(main::tok('tail')), main::auth('tail'), ""]
+--- response_body_filters eval
+main::summary()
+--- error_code eval
+[200, 401, 200, 200]
+--- response_headers eval
+["X-Sub: " . main::claim('tail', 'sub'), "X-Sub: ", "X-Sub: " . main::claim('tail', 'sub'), ""]
+--- response_body_like eval
+[qr/./, qr/401 Authorization Required/, qr/./, qr/\AJWKS "URI:\/b-tail\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+verifying signature
+signature does not verify, refreshing
+JWKS "URI:\/b-tail\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+invalid token: signature does not verify
+signature already verified \(cache\)
+\z/]
+
+
+
+=== TEST 40: a token that passed skips the character check of its header, nothing else does: after it, the same token twice, or with a character outside b64token, is still 400
+--- config
+    location /t {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-locate/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+--- request eval
+["GET /t", "GET /t", "GET /t", "GET /t", "GET /t"]
+--- more_headers eval
+[main::auth('located'), main::auth('located') . " " . main::tok('located'), main::auth('located') . "!",
+ "Authorization: Bearer  " . main::tok('located') . "  ", main::auth('located')]
+--- error_code eval
+[200, 400, 400, 200, 200]

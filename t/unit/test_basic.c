@@ -30,9 +30,43 @@ static char *basic_of(const char *prefix, const char *pair, size_t len)
     return h;
 }
 
+/*
+ * oic_basic_parse_into agrees with oic_basic_parse on a header: the same
+ * answer, the same credentials, located in a buffer of len bytes (what the
+ * header says is always enough), nothing written past it.
+ */
+static void check_into(const char *hdr, size_t len, oic_basic_rc_t rc, const oic_basic_creds_t *c)
+{
+    char *buf = malloc(len + 16);
+    assert_non_null(buf);
+    memset(buf, 0x5a, len + 16);
+    oic_basic_creds_t v;
+    memset(&v, 0x5a, sizeof(v));
+    assert_int_equal(oic_basic_parse_into(hdr, len, buf, len, &v), rc);
+    if (rc == OIC_BASIC_OK) {
+        assert_int_equal(v.client_id_len, c->client_id_len);
+        assert_int_equal(v.secret_len, c->secret_len);
+        assert_true(v.client_id >= buf && v.client_id + v.client_id_len < buf + len);
+        assert_true(v.secret >= buf && v.secret + v.secret_len < buf + len);
+        assert_memory_equal(v.client_id, c->client_id, c->client_id_len + 1);
+        assert_memory_equal(v.secret, c->secret, c->secret_len + 1);
+    } else {
+        assert_null(v.client_id);
+        assert_null(v.secret);
+        assert_int_equal(v.client_id_len, 0);
+        assert_int_equal(v.secret_len, 0);
+    }
+    for (size_t i = len; i < len + 16; i++)
+        assert_int_equal((unsigned char) buf[i], 0x5a);
+    free(buf);
+}
+
 static oic_basic_rc_t parse_str(const char *hdr, oic_basic_creds_t *c)
 {
-    return oic_basic_parse(hdr, hdr ? strlen(hdr) : 0, c);
+    size_t len = hdr ? strlen(hdr) : 0;
+    oic_basic_rc_t rc = oic_basic_parse(hdr, len, c);
+    check_into(hdr, len, rc, c);
+    return rc;
 }
 
 static void assert_creds(const oic_basic_creds_t *c, const char *id, size_t id_len,
@@ -65,6 +99,7 @@ static void expect_rc(const char *hdr, size_t len, oic_basic_rc_t rc)
     oic_basic_creds_t c;
     memset(&c, 0x5a, sizeof(c));  /* must be zeroed on failure */
     assert_int_equal(oic_basic_parse(hdr, len, &c), rc);
+    check_into(hdr, len, rc, &c);
     assert_null(c.client_id);
     assert_null(c.secret);
     assert_int_equal(c.client_id_len, 0);
@@ -79,6 +114,45 @@ static void expect_pair_malformed(const char *pair, size_t pair_len)
 }
 
 #define PAIR(s) s, sizeof(s) - 1
+
+/* ---- oic_basic_parse_into (every header above also goes through check_into) ---- */
+
+static void test_parse_into(void **state)
+{
+    (void) state;
+    oic_basic_creds_t c;
+    char buf[64];
+
+    /* %-escapes and '+' decoded in place: "a%3Ab+c:d%25e:f" */
+    char *h = basic_of("Basic ", PAIR("a%3Ab+c:d%25e:f"));
+    memset(buf, 'x', sizeof(buf));
+    assert_int_equal(oic_basic_parse_into(h, strlen(h), buf, sizeof(buf), &c), OIC_BASIC_OK);
+    assert_creds(&c, PAIR("a:b c"), PAIR("d%e:f"));
+    assert_true(c.client_id == buf);
+
+    /* the buffer: exactly what the text can decode to plus a NUL, no less */
+    const char *u = "Basic dXNlcjpwYXNz";  /* 12 base64 characters: 9 bytes */
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), buf, 12, &c), OIC_BASIC_OK);
+    assert_creds(&c, PAIR("user"), PAIR("pass"));
+    memset(&c, 0x5a, sizeof(c));
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), buf, 11, &c), OIC_BASIC_MALFORMED);
+    assert_null(c.client_id);
+    assert_null(c.secret);
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), buf, 0, &c), OIC_BASIC_MALFORMED);
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), NULL, 64, &c), OIC_BASIC_MALFORMED);
+    assert_null(c.client_id);
+
+    /* not Basic: no buffer needed; no header; nowhere to answer */
+    assert_int_equal(oic_basic_parse_into("Bearer abc", 10, NULL, 0, &c), OIC_BASIC_NONE);
+    assert_int_equal(oic_basic_parse_into(NULL, 5, buf, sizeof(buf), &c), OIC_BASIC_NONE);
+    assert_int_equal(oic_basic_parse_into(u, strlen(u), buf, sizeof(buf), NULL), OIC_BASIC_MALFORMED);
+
+    /* the length argument is honoured */
+    const char *g = "Basic dXNlcjpwYXNzgarbage";
+    assert_int_equal(oic_basic_parse_into(g, strlen(u), buf, sizeof(buf), &c), OIC_BASIC_OK);
+    assert_creds(&c, PAIR("user"), PAIR("pass"));
+    free(h);
+}
 
 /* ---- oic_basic_parse ---- */
 
@@ -666,6 +740,47 @@ static void test_mac_matches_openssl(void **state)
     }
 }
 
+/*
+ * Inputs of every length around where the key input leaves the stack for the
+ * heap (512 bytes), and much longer ones: the keys are SHA-256 and HMAC of
+ * be64(len) tag be64(len) field, however the input is held.
+ */
+static void test_keys_long_inputs(void **state)
+{
+    (void) state;
+    static unsigned char field[5000], msg[5100];
+    unsigned char key[32], got[OIC_KEY_LEN], want[EVP_MAX_MD_SIZE];
+    unsigned int wlen;
+    size_t len, i, n;
+
+    for (i = 0; i < sizeof(field); i++) field[i] = (unsigned char) (i * 13 + 5);
+    memset(key, 7, sizeof(key));
+    oic_mac_t *m = oic_mac_new(key, sizeof(key));
+    assert_non_null(m);
+
+    for (len = 440; len <= 5000; len += (len < 540) ? 1 : 1115) {
+        oic_str_t f[] = {{PAIR("id")}, {(const char *) field, len}};
+        n = 0;
+        msg[n++] = 0; msg[n++] = 0; msg[n++] = 0; msg[n++] = 0;
+        msg[n++] = 0; msg[n++] = 0; msg[n++] = 0; msg[n++] = 3;
+        memcpy(msg + n, "tag", 3); n += 3;
+        memset(msg + n, 0, 7); n += 7;
+        msg[n++] = 2;
+        memcpy(msg + n, "id", 2); n += 2;
+        for (i = 0; i < 8; i++) msg[n++] = (unsigned char) ((uint64_t) len >> (56 - 8 * i));
+        memcpy(msg + n, field, len); n += len;
+
+        key_of("tag", f, 2, got);
+        assert_non_null(EVP_Q_digest(NULL, "SHA256", NULL, msg, n, want, NULL));
+        assert_memory_equal(got, want, OIC_KEY_LEN);
+
+        oic_mac_key(m, "tag", f, 2, got);
+        assert_non_null(HMAC(EVP_sha256(), key, sizeof(key), msg, n, want, &wlen));
+        assert_memory_equal(got, want, OIC_KEY_LEN);
+    }
+    oic_mac_free(m);
+}
+
 static void test_mac_separation(void **state)
 {
     (void) state;
@@ -724,6 +839,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_rfc7617_example),
+        cmocka_unit_test(test_parse_into),
         cmocka_unit_test(test_parse_scheme_case_and_spaces),
         cmocka_unit_test(test_parse_other_schemes),
         cmocka_unit_test(test_parse_empty_credentials),
@@ -743,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_cache_key_known_answer),
         cmocka_unit_test(test_cache_key_separation),
         cmocka_unit_test(test_cache_key_bad_input),
+        cmocka_unit_test(test_keys_long_inputs),
         cmocka_unit_test(test_sha256_and_hex),
         cmocka_unit_test(test_mac_known_answers),
         cmocka_unit_test(test_mac_matches_openssl),

@@ -729,6 +729,68 @@ static void test_scopes(void **state) {
     oic_jwt_free(j);
 }
 
+/* The claims without a copy: views into the decoded token, strings only. */
+static void test_claim_views(void **state) {
+    (void)state;
+    oic_jwt_t *j = claims_jwt("{\"sub\":\"alice\",\"n\":42,\"arr\":[\"a\"],\"nul\":null,\"u\":\"caf\\u00e9\","
+                              "\"esc\":\"a\\\"b\\\\c\\tz\",\"upn\":\"\",\"preferred_username\":7,"
+                              "\"unique_name\":\"bob@example.com\"}");
+    const char *v = "x";
+    size_t len = 99;
+
+    assert_int_equal(oic_jwt_claim_view(j, "sub", 3, &v, &len), 1);
+    assert_int_equal(len, 5);
+    assert_memory_equal(v, "alice", 6);                      /* NUL-terminated */
+    assert_int_equal(oic_jwt_claim_view(j, "subject", 3, &v, &len), 1); /* length-delimited name */
+    assert_memory_equal(v, "alice", 6);
+    assert_int_equal(oic_jwt_claim_view(j, "u", 1, &v, &len), 1);
+    assert_int_equal(len, 5);
+    assert_memory_equal(v, "caf\xc3\xa9", 6);
+    assert_int_equal(oic_jwt_claim_view(j, "esc", 3, &v, &len), 1);
+    assert_int_equal(len, 7);
+    assert_memory_equal(v, "a\"b\\c\tz", 8);               /* JSON escapes decoded */
+    assert_int_equal(oic_jwt_claim_view(j, "upn", 3, &v, &len), 1);
+    assert_int_equal(len, 0);
+    assert_string_equal(v, "");
+
+    /* not strings, absent, no token: 0, and nothing located */
+    static const char *const none[] = {"n", "arr", "nul", "absent"};
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        v = "x";
+        len = 99;
+        assert_int_equal(oic_jwt_claim_view(j, none[i], strlen(none[i]), &v, &len), 0);
+        assert_null(v);
+        assert_int_equal(len, 0);
+    }
+    assert_int_equal(oic_jwt_claim_view(NULL, "sub", 3, &v, &len), 0);
+    assert_int_equal(oic_jwt_claim_view(j, NULL, 3, &v, &len), 0);
+    assert_int_equal(oic_jwt_claim_view(j, "sub", 3, NULL, &len), 0);
+    assert_int_equal(oic_jwt_claim_view(j, "sub", 3, &v, NULL), 0);
+
+    /* the first non-empty string: what oic_jwt_first_claim copies */
+    const oic_str_t names[] = {S("upn"), S("preferred_username"), S("unique_name"), S("sub")};
+    assert_int_equal(oic_jwt_first_claim_view(j, names, 4, &v, &len), 1);
+    assert_int_equal(len, 15);
+    assert_string_equal(v, "bob@example.com");
+    assert_int_equal(oic_jwt_first_claim_view(j, names + 3, 1, &v, &len), 1);
+    assert_string_equal(v, "alice");
+    v = "x";
+    len = 99;
+    assert_int_equal(oic_jwt_first_claim_view(j, names, 2, &v, &len), 0);  /* "" and a number */
+    assert_null(v);
+    assert_int_equal(len, 0);
+    assert_int_equal(oic_jwt_first_claim_view(j, names, 0, &v, &len), 0);
+    assert_int_equal(oic_jwt_first_claim_view(j, NULL, 4, &v, &len), 0);
+    assert_int_equal(oic_jwt_first_claim_view(NULL, names, 4, &v, &len), 0);
+
+    /* the view lives in the token: the same bytes on every call, no copy */
+    const char *a, *b;
+    assert_int_equal(oic_jwt_claim_view(j, "sub", 3, &a, &len), 1);
+    assert_int_equal(oic_jwt_first_claim_view(j, names + 3, 1, &b, &len), 1);
+    assert_ptr_equal(a, b);
+    oic_jwt_free(j);
+}
+
 static void test_claim_rendering(void **state) {
     (void)state;
     oic_jwt_t *j = claims_jwt("{\"sub\":\"alice\",\"n\":42,\"neg\":-7,\"r\":1.5,\"third\":0.1,\"big\":1e21,"
@@ -935,6 +997,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_audience_array_1000, teardown),
         cmocka_unit_test_teardown(test_scopes, teardown),
         cmocka_unit_test_teardown(test_claim_rendering, teardown),
+        cmocka_unit_test_teardown(test_claim_views, teardown),
         cmocka_unit_test(test_peek_exp),
         cmocka_unit_test_teardown(test_jwt_mem, teardown),
         cmocka_unit_test_teardown(test_refused_alg_parses_no_payload, teardown),
