@@ -1,5 +1,6 @@
 /*
- * libFuzzer target: an Authorization header value through oic_basic_parse().
+ * libFuzzer target: an Authorization header value through oic_basic_parse()
+ * and oic_basic_parse_into() (the same answer and strings, in the buffer).
  * What it parses must survive the way back: oic_form_encode() of each part,
  * oic_basic_header() and a second oic_basic_parse() give the same client id
  * and secret (when the re-encoded pair still fits the 4096-byte limit), and
@@ -20,9 +21,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char              *id_enc, *secret_enc, *hdr;
     oic_str_t          fields[2];
 
+    oic_basic_creds_t  in;
+    oic_basic_rc_t     irc;
+    char              *buf;
+
     rc = oic_basic_parse((const char *) data, size, &c);
     FZ_CHECK(rc == OIC_BASIC_OK || rc == OIC_BASIC_NONE
              || rc == OIC_BASIC_MALFORMED);
+
+    /* oic_basic_parse_into, with the len bytes that are always enough: the
+       same answer, the same strings, inside buf */
+    buf = malloc(size ? size : 1);
+    FZ_CHECK(buf != NULL);
+    irc = oic_basic_parse_into((const char *) data, size, buf, size, &in);
+    FZ_CHECK(irc == rc);
+    if (rc == OIC_BASIC_OK) {
+        FZ_CHECK(in.client_id >= buf && in.client_id < buf + size);
+        FZ_CHECK(in.secret >= buf && in.secret < buf + size);
+        FZ_CHECK(in.client_id_len == c.client_id_len
+                 && memcmp(in.client_id, c.client_id, c.client_id_len) == 0
+                 && in.client_id[in.client_id_len] == '\0');
+        FZ_CHECK(in.secret_len == c.secret_len
+                 && memcmp(in.secret, c.secret, c.secret_len) == 0
+                 && in.secret[in.secret_len] == '\0');
+    }
+    free(buf);
+
     if (rc != OIC_BASIC_OK) {
         FZ_CHECK(c.client_id == NULL && c.secret == NULL);
         return 0;

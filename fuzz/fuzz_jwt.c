@@ -3,7 +3,8 @@
  * that reads a decoded token: oic_jwt_verify() against a fixed key set
  * (fuzz_keys.h), oic_jwt_check_claims() under several policies and clocks,
  * oic_jwt_has_scopes(), oic_jwt_scopes(), oic_jwt_claim(),
- * oic_jwt_first_claim() and oic_jwt_exp().
+ * oic_jwt_first_claim(), their views without a copy (the same text) and
+ * oic_jwt_exp().
  *
  * Two input forms:
  *   - a compact JWS as sent by a client ("eyJ...eyJ...sig");
@@ -114,6 +115,8 @@ static void read_token(const oic_jwt_t *jwt)
     oic_jwt_rc_t      rc;
     oic_jwt_policy_t  pol;
     char             *s;
+    const char       *v;
+    size_t            vlen;
     long long         exp;
 
     memset(err, 'x', sizeof(err));
@@ -162,12 +165,29 @@ static void read_token(const oic_jwt_t *jwt)
     FZ_CHECK(s != NULL);
     oic_free(s);
 
-    for (size_t i = 0; i < sizeof(claim_names) / sizeof(claim_names[0]); i++)
-        oic_free(oic_jwt_claim(jwt, claim_names[i], strlen(claim_names[i])));
+    for (size_t i = 0; i < sizeof(claim_names) / sizeof(claim_names[0]); i++) {
+        /* the view of a string claim is its copy's text, without a copy */
+        char *c = oic_jwt_claim(jwt, claim_names[i], strlen(claim_names[i]));
+        if (oic_jwt_claim_view(jwt, claim_names[i], strlen(claim_names[i]),
+                               &v, &vlen)) {
+            FZ_CHECK(v != NULL && c != NULL && v[vlen] == '\0');
+            FZ_CHECK(strlen(c) == vlen && memcmp(c, v, vlen) == 0);
+        } else {
+            FZ_CHECK(v == NULL && vlen == 0);
+        }
+        oic_free(c);
+    }
 
     s = oic_jwt_first_claim(jwt, user_claims,
                             sizeof(user_claims) / sizeof(user_claims[0]));
     FZ_CHECK(s == NULL || s[0] != '\0');
+    if (oic_jwt_first_claim_view(jwt, user_claims,
+                                 sizeof(user_claims) / sizeof(user_claims[0]),
+                                 &v, &vlen)) {
+        FZ_CHECK(s != NULL && strlen(s) == vlen && memcmp(s, v, vlen) == 0);
+    } else {
+        FZ_CHECK(s == NULL && v == NULL && vlen == 0);
+    }
     oic_free(s);
 
     exp = oic_jwt_exp(jwt);
