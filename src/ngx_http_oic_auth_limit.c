@@ -169,6 +169,7 @@ ngx_http_oic_auth_limit_check(ngx_http_request_t *r,
     ngx_str_null(&id);
     what = NULL;
     limit = NULL;
+    zone = NULL;
     excess = 0;
     applied = 0;
     quiet = -1;

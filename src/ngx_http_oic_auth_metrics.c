@@ -1374,8 +1374,8 @@ ngx_http_oic_auth_mzones(ngx_http_oic_auth_mout_t *o)
         "Entries in an oic_auth shared memory zone.",
         "Bytes of an oic_auth zone's pages in use.",
         "Bytes of an oic_auth zone's pages free.",
-        "Entries an oic_auth zone dropped to make room (kept across "
-        "reloads, reset with the zone when its size changes)."
+        ("Entries an oic_auth zone dropped to make room (kept across "
+         "reloads, reset with the zone when its size changes).")
     };
 
     static char  *types[] = { "gauge", "gauge", "gauge", "counter" };
