@@ -637,6 +637,9 @@ ngx_http_oic_auth_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    /* decoded tokens remember verdicts per location: not across configs */
+    ngx_oic_jwt_cache_new_conf();
+
     return ngx_http_oic_auth_purge_init(cf);
 }
 

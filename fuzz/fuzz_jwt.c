@@ -117,7 +117,7 @@ static void read_token(const oic_jwt_t *jwt)
     char             *s;
     const char       *v;
     size_t            vlen;
-    long long         exp;
+    long long         exp, until;
 
     memset(err, 'x', sizeof(err));
     rc = oic_jwt_verify(jwt, keys, err, sizeof(err));
@@ -143,6 +143,23 @@ static void read_token(const oic_jwt_t *jwt)
             rc = oic_jwt_check_claims(jwt, &pol, clocks[c], err, sizeof(err));
             if (rc != OIC_JWT_OK) fz_check_buf(err, sizeof(err));
             FZ_CHECK(rc >= OIC_JWT_OK && rc <= OIC_JWT_INSUFFICIENT_SCOPE);
+
+            /*
+             * what the glue remembers a verdict for: a token that passed at
+             * a clock passes at the last second oic_jwt_claims_until names,
+             * and is expired the second after
+             */
+            until = oic_jwt_claims_until(jwt, &pol);
+            if (rc == OIC_JWT_OK) {
+                FZ_CHECK(until >= clocks[c]);
+                FZ_CHECK(oic_jwt_check_claims(jwt, &pol, until, NULL, 0)
+                         == OIC_JWT_OK);
+                if (until < LLONG_MAX) {
+                    FZ_CHECK(oic_jwt_check_claims(jwt, &pol, until + 1,
+                                                  NULL, 0)
+                             == OIC_JWT_EXPIRED);
+                }
+            }
         }
     }
     pol.n_audiences = 0;

@@ -133,6 +133,15 @@ oic_jwt_rc_t oic_jwt_check_claims(const oic_jwt_t *jwt, const oic_jwt_policy_t *
 int oic_jwt_has_scopes(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy,
                        const oic_str_t *required, size_t n_required, int match_all);
 
+/*
+ * The last second at which oic_jwt_check_claims can pass on time under this
+ * policy: floor(exp + leeway), at most LLONG_MAX; -1 when exp is
+ * absent or not a number, or the sum is negative. The other time checks (nbf,
+ * iat) only ever fail too early: a token that passed at now passes at every
+ * second from now to this one (what a caller may remember a verdict for).
+ */
+long long oic_jwt_claims_until(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy);
+
 /* exp as integer seconds (floor), or -1 when absent, not a number or negative. */
 long long oic_jwt_exp(const oic_jwt_t *jwt);
 

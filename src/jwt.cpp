@@ -5,6 +5,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/rsa.h>
 
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -568,6 +569,22 @@ extern "C" long long oic_jwt_exp(const oic_jwt_t *jwt) {
     try {
         if (!jwt) return -1;
         return seconds_of(jwt->claims.get(), "exp");
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" long long oic_jwt_claims_until(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy) {
+    try {
+        if (!jwt || !policy) return -1;
+        long double v;
+        if (!number_of(json_object_get(jwt->claims.get(), "exp"), &v)) return -1;
+        // the same sum oic_jwt_check_claims compares with: an integer now
+        // passes "now > exp + leeway" exactly when now <= its floor
+        v += policy->leeway > 0 ? (long double)policy->leeway : 0;
+        if (v < 0) return -1;
+        if (v >= (long double)LLONG_MAX) return LLONG_MAX;
+        return (long long)v;  /* 0 <= v < LLONG_MAX: truncation is floor */
     } catch (...) {
         return -1;
     }

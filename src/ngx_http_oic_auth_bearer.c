@@ -2,7 +2,9 @@
  * Bearer validation (bearer mode, and the first half of exchange mode): the
  * RFC 6750 header, the decoded token (from this worker's decoded-token
  * cache), issuer, audience and time claims, the signature (unless the zone
- * remembers it verified) and the route's scopes.
+ * remembers it verified) and the route's scopes (unless the decoded token
+ * remembers passing this location's checks, and the time is within the
+ * seconds that verdict holds).
  */
 
 #include "ngx_http_oic_auth.h"
@@ -15,6 +17,8 @@ static ngx_int_t ngx_http_oic_auth_verify(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_oic_auth_malformed(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
+static void ngx_http_oic_auth_bearer_passed(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_oic_jwt_ref_t *ref, time_t now);
 
 
 ngx_int_t
@@ -23,12 +27,17 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
 {
     char                 err[256];
     size_t               off, len;
+    time_t               now;
     ngx_int_t            rc;
+    ngx_uint_t           passed;
     oic_jwt_rc_t         jrc;
     ngx_table_elt_t     *h;
     oic_bearer_rc_t      brc;
+    ngx_oic_jwt_ref_t   *ref;
 
     ctx->challenge = NGX_HTTP_OIC_AUTH_BEARER;
+    now = ngx_time();
+    passed = 0;
 
     if (ctx->jwt == NULL) {
         h = r->headers_in.authorization;
@@ -50,14 +59,27 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
             return rc;
         }
 
+        /*
+         * a token that passed this location's claim and scope checks within
+         * the seconds that verdict holds for passes them again: the claims
+         * are the token's, the checks the location's
+         */
+
+        ref = ctx->jwt_ref;
+
+        passed = (ref->passed_conf == lcf
+                  && now >= ref->passed_from && now <= ref->passed_until);
+
         /* audience and issuer before any signature work */
 
-        jrc = oic_jwt_check_claims(ctx->jwt, &lcf->policy, ngx_time(),
-                                   err, sizeof(err));
-        if (jrc != OIC_JWT_OK) {
-            ngx_http_oic_auth_metrics_jwt(lcf, ctx, jrc);
-            return ngx_http_oic_auth_invalid_token(r, ctx, "invalid_token",
-                                                   err);
+        if (!passed) {
+            jrc = oic_jwt_check_claims(ctx->jwt, &lcf->policy, now,
+                                       err, sizeof(err));
+            if (jrc != OIC_JWT_OK) {
+                ngx_http_oic_auth_metrics_jwt(lcf, ctx, jrc);
+                return ngx_http_oic_auth_invalid_token(r, ctx,
+                                                       "invalid_token", err);
+            }
         }
     }
 
@@ -69,7 +91,8 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
     /* claims and signature passed: worth keeping decoded */
     ngx_oic_jwt_cache_keep(ctx->jwt_ref);
 
-    if (lcf->scopes_required
+    if (!passed
+        && lcf->scopes_required
         && !oic_jwt_has_scopes(ctx->jwt, &lcf->policy,
                                lcf->scopes_required->elts,
                                lcf->scopes_required->nelts,
@@ -90,6 +113,10 @@ ngx_http_oic_auth_bearer(ngx_http_request_t *r,
 
         return ngx_http_oic_auth_fail(r, ctx, lcf->deny_status,
                                       "insufficient_scope");
+    }
+
+    if (!passed) {
+        ngx_http_oic_auth_bearer_passed(lcf, ctx->jwt_ref, now);
     }
 
     if (ctx->mode == NGX_HTTP_OIC_AUTH_EXCHANGE) {
@@ -290,4 +317,25 @@ ngx_http_oic_auth_malformed(ngx_http_request_t *r,
 
     return ngx_http_oic_auth_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                                   "invalid_request");
+}
+
+
+/* Remember that the token passed this location's claims and scopes at now. */
+static void
+ngx_http_oic_auth_bearer_passed(ngx_http_oic_auth_loc_conf_t *lcf,
+    ngx_oic_jwt_ref_t *ref, time_t now)
+{
+    long long  until;
+
+    until = oic_jwt_claims_until(ref->jwt, &lcf->policy);
+
+    if (until < (long long) now) {
+        ref->passed_conf = NULL;
+        return;
+    }
+
+    ref->passed_conf = lcf;
+    ref->passed_from = now;
+    ref->passed_until = (until > (long long) NGX_MAX_TIME_T_VALUE)
+                        ? NGX_MAX_TIME_T_VALUE : (time_t) until;
 }

@@ -18,6 +18,13 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
     const char         *user;
     ngx_oic_jwt_ref_t  *ref;
 
+    ref = ctx->jwt_ref;
+
+    if (ctx->user.len == 0 && ref->exchange_conf == lcf) {
+        /* this location found the token's user before (and its key) */
+        ctx->user = ref->exchange_user;
+    }
+
     if (ctx->user.len == 0) {
         /* in the decoded token, which the request holds until its end */
 
@@ -71,8 +78,6 @@ ngx_http_oic_auth_exchange(ngx_http_request_t *r,
     fields[4].data = lcf->exchange_grant ? "token_exchange" : "jwt_bearer";
     fields[4].len = lcf->exchange_grant ? sizeof("token_exchange") - 1
                                         : sizeof("jwt_bearer") - 1;
-
-    ref = ctx->jwt_ref;
 
     if (ref->exchange_conf != lcf
         || ref->exchange_user.data != ctx->user.data

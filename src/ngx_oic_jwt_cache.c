@@ -20,6 +20,7 @@ static ngx_rbtree_node_t  ngx_oic_jwt_sentinel;
 static ngx_queue_t        ngx_oic_jwt_lru;
 static size_t             ngx_oic_jwt_bytes;
 static uint64_t           ngx_oic_jwt_seed;
+static ngx_uint_t         ngx_oic_jwt_gen;
 
 
 #define NGX_OIC_JWT_TAIL  64
@@ -124,6 +125,13 @@ ngx_oic_jwt_cache_init(void)
 
 
 void
+ngx_oic_jwt_cache_new_conf(void)
+{
+    ngx_oic_jwt_gen++;
+}
+
+
+void
 ngx_oic_jwt_cache_exit(void)
 {
     ngx_oic_jwt_ref_t  *ref;
@@ -158,6 +166,13 @@ ngx_oic_jwt_cache_get(u_char *token, size_t len, ngx_uint_t algs)
     ngx_queue_insert_head(&ngx_oic_jwt_lru, &ref->k.queue);
     ref->refs++;
 
+    if (ref->gen != ngx_oic_jwt_gen) {
+        ref->verified_zone = NULL;
+        ref->exchange_conf = NULL;
+        ref->passed_conf = NULL;
+        ref->gen = ngx_oic_jwt_gen;
+    }
+
     return ref;
 }
 
@@ -187,6 +202,7 @@ ngx_oic_jwt_cache_wrap(u_char *token, size_t len, ngx_uint_t algs,
     ref->token = (u_char *) &ref[1];
     ref->token_len = len;
     ref->algs = algs;
+    ref->gen = ngx_oic_jwt_gen;
     ngx_memcpy(ref->token, token, len);
     oic_sha256(token, len, ref->digest);
 

@@ -1,13 +1,15 @@
 /*
  * A worker-local cache of decoded bearer tokens: a token seen again skips
- * base64url decoding and JSON parsing (the claims are still checked on every
- * request), and hashing: it is found by a 64-bit hash of its text and the
- * whole text compared, its SHA-256 (from which the shared verified-token
- * mark's key derives) was computed when it was first decoded, and the keys
- * derived from it are remembered with it. Only tokens that passed every
- * check are kept, and the cache is bounded by bytes: a decoded token weighs
- * what oic_jwt_mem() says, which for a payload of many small JSON elements
- * is thirty times its text, plus its text and its entry.
+ * base64url decoding and JSON parsing, and hashing: it is found by a 64-bit
+ * hash of its text and the whole text compared, its SHA-256 (from which the
+ * shared verified-token mark's key derives) was computed when it was first
+ * decoded, and the keys derived from it are remembered with it, as is the
+ * last location whose claim and scope checks it passed and until when that
+ * verdict holds (its exp and the leeway: the time is compared on every
+ * request, the claims checked again for any other location). Only tokens
+ * that passed every check are kept, and the cache is bounded by bytes: a
+ * decoded token weighs what oic_jwt_mem() says, which for a payload of many
+ * small JSON elements is thirty times its text, plus its text and its entry.
  * Entries are reference counted: a request holds its entry until its pool
  * is destroyed, even if the entry is evicted meanwhile.
  */
@@ -49,9 +51,27 @@ typedef struct {
     void               *exchange_conf;              /* NULL: none yet */
     ngx_str_t           exchange_user;              /* in jwt */
     u_char              exchange_key[NGX_OIC_KEY_LEN];
+
+    /*
+     * the last location whose claim and scope checks the token passed, and
+     * the seconds over which that verdict holds: from the check (nbf and iat
+     * only fail too early) to oic_jwt_claims_until (exp and the leeway)
+     */
+    void               *passed_conf;                /* NULL: none yet */
+    time_t              passed_from;
+    time_t              passed_until;
+
+    ngx_uint_t          gen;        /* the configuration the above are for */
 } ngx_oic_jwt_ref_t;
 
 void ngx_oic_jwt_cache_init(void);
+
+/*
+ * A configuration was loaded: what entries remember for a location or zone
+ * (pointers into the configuration) is forgotten. A worker starts with the
+ * cache empty; this matters where one process reloads (master_process off).
+ */
+void ngx_oic_jwt_cache_new_conf(void);
 void ngx_oic_jwt_cache_exit(void);
 
 /* The entry of this token decoded under algs (a reference taken), or NULL. */

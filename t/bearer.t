@@ -117,6 +117,8 @@ block_tokens(
     exp_2m_ago  => ['b-time', { exp_in => -120 }],
     # TEST 25
     cached_nbf  => ['b-cache2', { nbf_in => 480, claims => { scp => 'oic_api_HR' } }],
+    # TEST 41 (expires 6 s after the block starts; the block waits 8 s)
+    verdict     => ['b-verdict', { exp_in => 6, claims => { scp => 'oic_api_HR' } }],
 );
 
 # the token with its payload changed (the last character of sub), the same
@@ -1112,3 +1114,53 @@ signature already verified \(cache\)
  "Authorization: Bearer  " . main::tok('located') . "  ", main::auth('located')]
 --- error_code eval
 [200, 400, 400, 200, 200]
+
+
+
+=== TEST 41: a token's verdict on a location's claims and scopes is remembered for that location only, and only while it holds: alternating with a location whose scopes it lacks (403) and one for another audience (401), it passes its own each time; once its exp is past (leeway 0; the mock's 8 s pause) it is refused as expired there too
+--- config
+    location /hr {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-verdict/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        oic_auth_leeway 0;
+        oic_auth_scopes_required oic_api_HR;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+    location /it {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-verdict/discovery/v2.0/keys;
+        oic_auth_audience api://oic-gateway;
+        oic_auth_leeway 0;
+        oic_auth_scopes_required oic_api_IT;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+    location /other-aud {
+        oic_auth bearer;
+        oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/b-verdict/discovery/v2.0/keys;
+        oic_auth_audience api://other;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/;
+    }
+    location /wait {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/_plain/_delay/8000;
+    }
+--- request eval
+["GET /hr", "GET /it", "GET /hr", "GET /other-aud", "GET /hr", "GET /wait", "GET /hr", "GET /_errlog"]
+--- more_headers eval
+[(main::auth('verdict')) x 5, "", main::auth('verdict'), ""]
+--- timeout: 20
+--- response_body_filters eval
+main::summary()
+--- error_code eval
+[200, 403, 200, 401, 200, 200, 401, 200]
+--- response_body_like eval
+[qr/./, qr/403 Forbidden/, qr/./, qr/401 Authorization Required/, qr/./, qr/./, qr/401 Authorization Required/,
+ qr/\AJWKS "URI:\/b-verdict\/discovery\/v2.0\/keys" fetched, 3 keys
+verifying signature
+signature already verified \(cache\)
+token lacks the required scopes "oic_api_IT"
+signature already verified \(cache\)
+invalid token: aud does not match
+signature already verified \(cache\)
+invalid token: token expired
+\z/]

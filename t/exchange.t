@@ -1160,3 +1160,43 @@ require Digest::SHA;
 --- no_error_log
 [error]
 [warn]
+
+
+
+=== TEST 30: one Entra token, two locations that name its user from different claims (upn; email first): each location forwards its own user's IAM token, alternately, however often the token passed the other (what a decoded token remembers of a location is that location's)
+--- http_config
+    oic_auth_cache_zone oic:1m;
+--- config
+    oic_auth_cache oic;
+    oic_auth_jwks_uri http://127.0.0.1:$TEST_NGINX_IAM_PORT/x30/discovery/v2.0/keys;
+    oic_auth_issuer https://login.microsoftonline.com/x30/v2.0;
+    oic_auth_audience api://oic-gateway;
+    oic_auth_token_endpoint http://127.0.0.1:$TEST_NGINX_IAM_PORT/oauth2/v1/token;
+    oic_auth_scope $TEST_NGINX_OIC_SCOPE;
+    oic_auth_client_id exchange-app;
+    oic_auth_client_secret_file $TEST_NGINX_XSECRETS/exchange-app;
+    oic_auth_assertion_key $TEST_NGINX_CERTS/assertion.key;
+    oic_auth_assertion_kid oic-gw;
+    proxy_set_header X-Cache $oic_auth_cache_status;
+
+    location /upn/ {
+        oic_auth exchange;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/api/;
+    }
+    location /email/ {
+        oic_auth exchange;
+        oic_auth_user_claim email upn;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT/api/;
+    }
+--- request eval
+["GET /upn/a", "GET /email/a", "GET /upn/a", "GET /email/a", "GET /upn/a"]
+--- more_headers eval
+my $h = main::bearer_hdr('x30', claims => { upn => 'ivan@example.com', email => 'grace@example.com' });
+[($h) x 5]
+--- response_body eval
+[main::echo('ivan@example.com', 1, 'x-cache=MISS'), main::echo('grace@example.com', 2, 'x-cache=MISS'),
+ main::echo('ivan@example.com', 1, 'x-cache=HIT'), main::echo('grace@example.com', 2, 'x-cache=HIT'),
+ main::echo('ivan@example.com', 1, 'x-cache=HIT')]
+--- no_error_log
+[error]
+[warn]

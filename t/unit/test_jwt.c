@@ -1,4 +1,5 @@
 /* Unit tests of JWT decode / verify / claims / scopes (include/oic_auth_jwt.h). */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -646,6 +647,52 @@ static void test_audience(void **state) {
     oic_jwt_free(j);
 }
 
+/*
+ * oic_jwt_claims_until: the last second check_claims passes on time. Checked
+ * against check_claims itself: it passes at until (and at seconds before
+ * it, back to an nbf/iat that also passes), and fails as expired at until + 1.
+ */
+static void test_claims_until(void **state) {
+    (void)state;
+    static const struct { const char *exp, *more; long long leeway, want; } t[] = {
+        {"1700000100", "", 0, 1700000100LL},
+        {"1700000100", "", 60, 1700000160LL},
+        {"1700000100", "", -5, 1700000100LL},          /* a negative leeway counts as 0 */
+        {"1700000100.75", "", 0, 1700000100LL},        /* fractional: its floor */
+        {"1700000100.25", "", 10, 1700000110LL},
+        {"1700000100", ",\"nbf\":1699999990,\"iat\":1699999990", 0, 1700000100LL},
+        {"1e300", "", 0, LLONG_MAX},
+        {"-100", "", 60, -1},                           /* exp + leeway < 0 */
+        {"-100", "", 100, 0},
+    };
+    oic_jwt_policy_t p = policy();
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        oic_jwt_t *j = claims_jwt(fx_fmt("{\"iss\":\"%s\",\"aud\":\"%s\",\"exp\":%s%s}", ISSUER, AUDIENCE,
+                                         t[i].exp, t[i].more));
+        p.leeway = t[i].leeway;
+        long long until = oic_jwt_claims_until(j, &p);
+        assert_int_equal(until, t[i].want);
+        if (until >= NOW && until < LLONG_MAX) {
+            for (long long now = NOW; now <= until; now += (until - NOW) / 7 + 1)
+                assert_int_equal(oic_jwt_check_claims(j, &p, now, err, sizeof(err)), OIC_JWT_OK);
+            assert_int_equal(oic_jwt_check_claims(j, &p, until, err, sizeof(err)), OIC_JWT_OK);
+            assert_int_equal(oic_jwt_check_claims(j, &p, until + 1, err, sizeof(err)), OIC_JWT_EXPIRED);
+        } else if (until >= 0 && until < LLONG_MAX) {
+            assert_int_equal(oic_jwt_check_claims(j, &p, until + 1, err, sizeof(err)), OIC_JWT_EXPIRED);
+        }
+        oic_jwt_free(j);
+    }
+    /* no exp, or not a number: nothing to remember */
+    oic_jwt_t *j = claims_jwt("{\"exp\":\"1700000100\"}");
+    assert_int_equal(oic_jwt_claims_until(j, &p), -1);
+    oic_jwt_free(j);
+    j = claims_jwt("{\"sub\":\"x\"}");
+    assert_int_equal(oic_jwt_claims_until(j, &p), -1);
+    assert_int_equal(oic_jwt_claims_until(j, NULL), -1);
+    oic_jwt_free(j);
+    assert_int_equal(oic_jwt_claims_until(NULL, &p), -1);
+}
+
 static void test_audience_array_1000(void **state) {
     (void)state;
     for (int match = 0; match <= 1; match++) {
@@ -999,6 +1046,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_claim_rendering, teardown),
         cmocka_unit_test_teardown(test_claim_views, teardown),
         cmocka_unit_test(test_peek_exp),
+        cmocka_unit_test_teardown(test_claims_until, teardown),
         cmocka_unit_test_teardown(test_jwt_mem, teardown),
         cmocka_unit_test_teardown(test_refused_alg_parses_no_payload, teardown),
     };
