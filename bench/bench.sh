@@ -61,7 +61,10 @@
 # output files there. Cases "bearer-vars" and "exchange-vars" add
 # proxy_set_header lines with the $oic_auth_* variables.
 #
-# BENCH_HTTP_CONF: text added to the http block (e.g. the metrics).
+# BENCH_HTTP_CONF: text added to the http block.
+# BENCH_METRICS_PORT=N: an "oic_auth_metrics" location on 127.0.0.1:N (so
+# that every request is counted); "hit" then prints the request counters
+# at the end, the proof that they counted.
 #
 # Everything runs on 127.0.0.1 and is stopped at exit: the mock Entra ID of
 # t/mock/idp.js (JWKS, and the test-only mint endpoint that pre-mints
@@ -236,6 +239,9 @@ IAM_TOKEN=$(curl -s --max-time 60 -H "Authorization: Basic $BASIC" --data-urlenc
 [ -n "$IAM_TOKEN" ] || { echo "no IAM token from the mock" >&2; exit 1; }
 SINGLE=
 [ "$MODE" != callgrind ] || SINGLE='master_process off; daemon off;'
+METRICS_CONF=
+[ -z "${BENCH_METRICS_PORT:-}" ] ||
+    METRICS_CONF="server { listen 127.0.0.1:$BENCH_METRICS_PORT; location = /metrics { oic_auth_metrics; } }"
 cat >"$WORK/conf/nginx.conf" <<EOF
 load_module $MODULE;
 $SINGLE
@@ -248,6 +254,7 @@ http {
     oic_auth_cache_zone oic:64m;
     oic_auth_limit_zone perclient:1m rate=1000000r/s;
     ${BENCH_HTTP_CONF:-}
+    $METRICS_CONF
 
     # fleet mode: two zones of one "gateway" sharing one Redis (10: the
     # second one is cold when the first has put the token in Redis)
@@ -671,6 +678,12 @@ if [ "$MODE" = hit ]; then
     echo "(x plain, x own: median over the rounds of the CPU time per request of plain (the mode's own plain"
     echo " case) over that of the case: the rate the case would reach against it on a CPU of its own)"
     echo "IAM token requests during the whole run: $(iam_calls) (one of them the token of /plain-iam)"
+    if [ -n "${BENCH_METRICS_PORT:-}" ]; then
+        echo "metrics on: the requests counted"
+        curl -s "http://127.0.0.1:$BENCH_METRICS_PORT/metrics" | grep '^oic_auth_requests_total'
+    else
+        echo "metrics off (BENCH_METRICS_PORT unset)"
+    fi
     exit 0
 fi
 
