@@ -149,8 +149,8 @@ static void read_token(const oic_jwt_t *jwt)
              * a clock passes at the last second oic_jwt_claims_until names,
              * and is expired the second after
              */
-            until = oic_jwt_claims_until(jwt, &pol);
             if (rc == OIC_JWT_OK) {
+                FZ_CHECK(oic_jwt_claims_until(jwt, &pol, &until) == 1);
                 FZ_CHECK(until >= clocks[c]);
                 FZ_CHECK(oic_jwt_check_claims(jwt, &pol, until, NULL, 0)
                          == OIC_JWT_OK);

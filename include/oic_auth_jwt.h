@@ -135,12 +135,14 @@ int oic_jwt_has_scopes(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy,
 
 /*
  * The last second at which oic_jwt_check_claims can pass on time under this
- * policy: floor(exp + leeway), at most LLONG_MAX; -1 when exp is
- * absent or not a number, or the sum is negative. The other time checks (nbf,
- * iat) only ever fail too early: a token that passed at now passes at every
- * second from now to this one (what a caller may remember a verdict for).
+ * policy: *until = floor(exp + leeway), within [LLONG_MIN, LLONG_MAX]; 1, or
+ * 0 (and *until untouched) when exp is absent or not a number. The other
+ * time checks (nbf, iat) only ever fail too early: a token that passed at
+ * now passes at every second from now to *until, and is expired at
+ * *until + 1 (what a caller may remember a verdict for).
  */
-long long oic_jwt_claims_until(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy);
+int oic_jwt_claims_until(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy,
+                         long long *until);
 
 /* exp as integer seconds (floor), or -1 when absent, not a number or negative. */
 long long oic_jwt_exp(const oic_jwt_t *jwt);

@@ -574,19 +574,23 @@ extern "C" long long oic_jwt_exp(const oic_jwt_t *jwt) {
     }
 }
 
-extern "C" long long oic_jwt_claims_until(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy) {
+extern "C" int oic_jwt_claims_until(const oic_jwt_t *jwt, const oic_jwt_policy_t *policy, long long *until) {
     try {
-        if (!jwt || !policy) return -1;
+        if (!jwt || !policy || !until) return 0;
         long double v;
-        if (!number_of(json_object_get(jwt->claims.get(), "exp"), &v)) return -1;
+        if (!number_of(json_object_get(jwt->claims.get(), "exp"), &v)) return 0;
         // the same sum oic_jwt_check_claims compares with: an integer now
         // passes "now > exp + leeway" exactly when now <= its floor
-        v += policy->leeway > 0 ? (long double)policy->leeway : 0;
-        if (v < 0) return -1;
-        if (v >= (long double)LLONG_MAX) return LLONG_MAX;
-        return (long long)v;  /* 0 <= v < LLONG_MAX: truncation is floor */
+        v = std::floor(v + (policy->leeway > 0 ? (long double)policy->leeway : 0));
+        if (v >= (long double)LLONG_MAX)
+            *until = LLONG_MAX;
+        else if (v <= (long double)LLONG_MIN)
+            *until = LLONG_MIN;
+        else
+            *until = (long long)v;
+        return 1;
     } catch (...) {
-        return -1;
+        return 0;
     }
 }
 

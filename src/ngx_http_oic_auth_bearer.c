@@ -327,9 +327,9 @@ ngx_http_oic_auth_bearer_passed(ngx_http_oic_auth_loc_conf_t *lcf,
 {
     long long  until;
 
-    until = oic_jwt_claims_until(ref->jwt, &lcf->policy);
-
-    if (until < (long long) now) {
+    if (!oic_jwt_claims_until(ref->jwt, &lcf->policy, &until)
+        || until < (long long) now)
+    {
         ref->passed_conf = NULL;
         return;
     }

@@ -662,7 +662,9 @@ static void test_claims_until(void **state) {
         {"1700000100.25", "", 10, 1700000110LL},
         {"1700000100", ",\"nbf\":1699999990,\"iat\":1699999990", 0, 1700000100LL},
         {"1e300", "", 0, LLONG_MAX},
-        {"-100", "", 60, -1},                           /* exp + leeway < 0 */
+        {"-1e300", "", 0, LLONG_MIN},
+        {"-100", "", 60, -40},                          /* negative: still a second (fuzz_jwt's finding) */
+        {"-13301.5", "", 0, -13302},                    /* the floor, not the truncation */
         {"-100", "", 100, 0},
     };
     oic_jwt_policy_t p = policy();
@@ -670,27 +672,32 @@ static void test_claims_until(void **state) {
         oic_jwt_t *j = claims_jwt(fx_fmt("{\"iss\":\"%s\",\"aud\":\"%s\",\"exp\":%s%s}", ISSUER, AUDIENCE,
                                          t[i].exp, t[i].more));
         p.leeway = t[i].leeway;
-        long long until = oic_jwt_claims_until(j, &p);
+        long long until = 42;
+        assert_int_equal(oic_jwt_claims_until(j, &p, &until), 1);
         assert_int_equal(until, t[i].want);
-        if (until >= NOW && until < LLONG_MAX) {
-            for (long long now = NOW; now <= until; now += (until - NOW) / 7 + 1)
-                assert_int_equal(oic_jwt_check_claims(j, &p, now, err, sizeof(err)), OIC_JWT_OK);
+        if (until > LLONG_MIN && until < LLONG_MAX) {
+            /* a clock before it that passes, then it, then the second after */
+            long long from = until >= NOW ? NOW : until - 1000;
+            if (t[i].more[0] == '\0' || from >= NOW)
+                for (long long now = from; now <= until; now += (until - from) / 7 + 1)
+                    assert_int_equal(oic_jwt_check_claims(j, &p, now, err, sizeof(err)), OIC_JWT_OK);
             assert_int_equal(oic_jwt_check_claims(j, &p, until, err, sizeof(err)), OIC_JWT_OK);
-            assert_int_equal(oic_jwt_check_claims(j, &p, until + 1, err, sizeof(err)), OIC_JWT_EXPIRED);
-        } else if (until >= 0 && until < LLONG_MAX) {
             assert_int_equal(oic_jwt_check_claims(j, &p, until + 1, err, sizeof(err)), OIC_JWT_EXPIRED);
         }
         oic_jwt_free(j);
     }
-    /* no exp, or not a number: nothing to remember */
+    /* no exp, or not a number: nothing to remember, until untouched */
+    long long until = 42;
     oic_jwt_t *j = claims_jwt("{\"exp\":\"1700000100\"}");
-    assert_int_equal(oic_jwt_claims_until(j, &p), -1);
+    assert_int_equal(oic_jwt_claims_until(j, &p, &until), 0);
     oic_jwt_free(j);
     j = claims_jwt("{\"sub\":\"x\"}");
-    assert_int_equal(oic_jwt_claims_until(j, &p), -1);
-    assert_int_equal(oic_jwt_claims_until(j, NULL), -1);
+    assert_int_equal(oic_jwt_claims_until(j, &p, &until), 0);
+    assert_int_equal(oic_jwt_claims_until(j, NULL, &until), 0);
+    assert_int_equal(oic_jwt_claims_until(j, &p, NULL), 0);
     oic_jwt_free(j);
-    assert_int_equal(oic_jwt_claims_until(NULL, &p), -1);
+    assert_int_equal(oic_jwt_claims_until(NULL, &p, &until), 0);
+    assert_int_equal(until, 42);
 }
 
 static void test_audience_array_1000(void **state) {
