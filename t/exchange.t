@@ -208,7 +208,7 @@ my @auth = ('Bearer ' . main::etoken('x02', ver => '2.0', user => 'alice@example
 [main::echo('alice@example.com', 1),
  main::echo('bob@example.com', 2),
  '403 Forbidden',
- join('', map { "application/x-www-form-urlencoded auth=exchange-app/secret-ok grant=jwt-bearer scope=OIC params=assertion,grant_type,scope"
+ CORE::join('', map { "application/x-www-form-urlencoded auth=exchange-app/secret-ok grant=jwt-bearer scope=OIC params=assertion,grant_type,scope"
                 . " | alg=RS256 kid=oic-gw typ=JWT x5t=x5t($_->[1])"
                 . " | sub=$_->[0] iss=exchange-app aud=https://identity.oraclecloud.com/ life=300 iat=now jti=random claims=aud,exp,iat,iss,jti,sub sig=$_->[1]\n" }
           ['alice@example.com', 'assertion.pem'], ['bob@example.com', 'assertion.pem'], ['carol@example.com', 'unknown-assertion.pem'])]
