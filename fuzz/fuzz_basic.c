@@ -4,7 +4,8 @@
  * What it parses must survive the way back: oic_form_encode() of each part,
  * oic_basic_header() and a second oic_basic_parse() give the same client id
  * and secret (when the re-encoded pair still fits the 4096-byte limit), and
- * the cache key of the pair is computed as the glue does.
+ * the cache key of the pair, and its memo tag (oic_siphash), are computed as
+ * the glue does; the pair back from the way back has the same tag.
  */
 #include "fuzz.h"
 
@@ -20,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char               hex[2 * OIC_KEY_LEN + 1];
     char              *id_enc, *secret_enc, *hdr;
     oic_str_t          fields[2];
+    uint64_t           tag, back_tag;
+    static const unsigned char sip_key[OIC_SIPHASH_KEY_LEN] = "fuzz memo key..";
 
     oic_basic_creds_t  in;
     oic_basic_rc_t     irc;
@@ -71,6 +74,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oic_hex(key, sizeof(key), hex);
     FZ_CHECK(strlen(hex) == 2 * OIC_KEY_LEN);
 
+    /* the worker's memo tag of the pair (ngx_http_oic_auth_basic.c) */
+    FZ_CHECK(oic_siphash(sip_key, "basic", fields, 2, &tag) == 0);
+
     /* the way back */
     id_enc = oic_form_encode(c.client_id, c.client_id_len);
     secret_enc = oic_form_encode(c.secret, c.secret_len);
@@ -89,6 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  && memcmp(back.client_id, c.client_id, c.client_id_len) == 0);
         FZ_CHECK(back.secret_len == c.secret_len
                  && memcmp(back.secret, c.secret, c.secret_len) == 0);
+        /* the same pair, however encoded: the same memo tag */
+        fields[0].data = back.client_id;
+        fields[1].data = back.secret;
+        FZ_CHECK(oic_siphash(sip_key, "basic", fields, 2, &back_tag) == 0
+                 && back_tag == tag);
     } else {
         FZ_CHECK(rc == OIC_BASIC_MALFORMED);
     }

@@ -132,6 +132,20 @@ void oic_mac_free(oic_mac_t *m);
 void oic_mac_key(oic_mac_t *m, const char *tag, const oic_str_t *fields,
                  size_t n, unsigned char out[OIC_KEY_LEN]);
 
+/*
+ * SipHash-2-4 (64-bit output) with a 16-byte secret key over the same input
+ * as oic_cache_key (tag and length-prefixed fields): a keyed PRF at a
+ * fraction of oic_mac_key's cost (no SHA-256 blocks, no allocation). For
+ * lookups in a process's own memory under its own random key, where 64 bits
+ * of one PRF, or 128 of two under independent keys, are enough; never for
+ * a key in shared memory. 0, or -1 when key or out is NULL or a field has
+ * data NULL and len > 0 (the input of oic_cache_key's unmatchable case).
+ */
+#define OIC_SIPHASH_KEY_LEN 16
+
+int oic_siphash(const unsigned char key[OIC_SIPHASH_KEY_LEN], const char *tag,
+                const oic_str_t *fields, size_t n, uint64_t *out);
+
 /* n bytes from OpenSSL's CSPRNG (RAND_bytes): 0, or -1 on failure. */
 int oic_random(unsigned char *buf, size_t n);
 

@@ -67,6 +67,55 @@ void unmatchable_key(unsigned char out[OIC_KEY_LEN]) {
 // The input of a cache key: len64(tag) tag len64(f1) f1 ..., written into a
 // buffer on the stack when it fits (keys are derived on every request), else
 // on the heap; ok is false for an invalid field list.
+// A little-endian 64-bit word at p.
+inline uint64_t le64(const unsigned char *p) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+inline uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+#define OIC_SIPROUND                                                  \
+    do {                                                              \
+        v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);     \
+        v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                        \
+        v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                        \
+        v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);     \
+    } while (0)
+
+// SipHash-2-4 of len bytes at p under a 16-byte key.
+uint64_t siphash24(const unsigned char key[16], const unsigned char *p, size_t len) {
+    uint64_t k0 = le64(key), k1 = le64(key + 8);
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+    const unsigned char *end = p + (len & ~size_t(7));
+    for (; p != end; p += 8) {
+        uint64_t m = le64(p);
+        v3 ^= m;
+        OIC_SIPROUND;
+        OIC_SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t m = uint64_t(len & 0xff) << 56;
+    for (size_t i = 0; i < (len & 7); i++) m |= uint64_t(p[i]) << (8 * i);
+    v3 ^= m;
+    OIC_SIPROUND;
+    OIC_SIPROUND;
+    v0 ^= m;
+    v2 ^= 0xff;
+    OIC_SIPROUND;
+    OIC_SIPROUND;
+    OIC_SIPROUND;
+    OIC_SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+#undef OIC_SIPROUND
+
 class KeyInput {
   public:
     KeyInput(const char *tag, const oic_str_t *fields, size_t n) {
@@ -286,6 +335,21 @@ void oic_cache_key(const char *tag, const oic_str_t *fields, size_t n,
         oic_sha256(in.data(), in.size(), out);
     } catch (...) {
         unmatchable_key(out);
+    }
+}
+
+// SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
+// 2012) over the input of oic_cache_key.
+int oic_siphash(const unsigned char key[OIC_SIPHASH_KEY_LEN], const char *tag,
+                const oic_str_t *fields, size_t n, uint64_t *out) {
+    try {
+        if (!key || !out) return -1;
+        KeyInput in(tag, fields, n);
+        if (!in.ok) return -1;
+        *out = siphash24(key, reinterpret_cast<const unsigned char *>(in.data()), in.size());
+        return 0;
+    } catch (...) {
+        return -1;
     }
 }
 

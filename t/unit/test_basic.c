@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "oic_auth.h"
 
@@ -781,6 +782,95 @@ static void test_keys_long_inputs(void **state)
     oic_mac_free(m);
 }
 
+/* OpenSSL's SipHash-2-4 (EVP_MAC "SIPHASH", 8-byte output): the oracle */
+static uint64_t siphash_oracle(const unsigned char key[16], const unsigned char *msg, size_t n)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+    assert_non_null(mac);
+    EVP_MAC_CTX *c = EVP_MAC_CTX_new(mac);
+    assert_non_null(c);
+    size_t size = 8, got = 0;
+    OSSL_PARAM params[] = {OSSL_PARAM_size_t("size", &size), OSSL_PARAM_END};
+    unsigned char out[8];
+    assert_int_equal(EVP_MAC_init(c, key, 16, params), 1);
+    assert_int_equal(EVP_MAC_update(c, msg, n), 1);
+    assert_int_equal(EVP_MAC_final(c, out, &got, sizeof(out)), 1);
+    assert_int_equal(got, 8);
+    EVP_MAC_CTX_free(c);
+    EVP_MAC_free(mac);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | out[i];  /* little-endian */
+    return v;
+}
+
+/*
+ * oic_siphash is SipHash-2-4 of be64(len) tag be64(len) field ...: the
+ * paper's first test vector through the oracle, then every tail length of
+ * the last word and inputs on both sides of KeyInput's 512-byte buffer,
+ * against OpenSSL's implementation.
+ */
+static void test_siphash_matches_openssl(void **state)
+{
+    (void) state;
+    static unsigned char field[5000], msg[5100];
+    unsigned char key[16];
+    uint64_t got;
+    size_t len, i, n;
+
+    for (i = 0; i < 16; i++) key[i] = (unsigned char) i;
+    assert_true(siphash_oracle(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+
+    for (i = 0; i < sizeof(field); i++) field[i] = (unsigned char) (i * 31 + 7);
+    for (len = 0; len <= 5000; len += (len < 80 || (len >= 480 && len < 520)) ? 1 : 449) {
+        for (i = 0; i < 16; i++) key[i] = (unsigned char) (len * 3 + i * 17);
+        oic_str_t f[] = {{PAIR("id")}, {(const char *) field, len}};
+        n = 0;
+        memset(msg + n, 0, 7); n += 7;
+        msg[n++] = 5;
+        memcpy(msg + n, "basic", 5); n += 5;
+        memset(msg + n, 0, 7); n += 7;
+        msg[n++] = 2;
+        memcpy(msg + n, "id", 2); n += 2;
+        for (i = 0; i < 8; i++) msg[n++] = (unsigned char) ((uint64_t) len >> (56 - 8 * i));
+        memcpy(msg + n, field, len); n += len;
+
+        got = 0;
+        assert_int_equal(oic_siphash(key, "basic", f, 2, &got), 0);
+        assert_true(got == siphash_oracle(key, msg, n));
+    }
+}
+
+static void test_siphash_separation(void **state)
+{
+    (void) state;
+    unsigned char k1[16], k2[16];
+    uint64_t a = 0, b = 0;
+    oic_str_t f[] = {{PAIR("id")}, {PAIR("secret")}};
+
+    memset(k1, 9, sizeof(k1));
+    memcpy(k2, k1, sizeof(k2));
+    k2[15] ^= 1;                                            /* one bit apart */
+    assert_int_equal(oic_siphash(k1, "basic", f, 2, &a), 0);
+    assert_int_equal(oic_siphash(k2, "basic", f, 2, &b), 0);
+    assert_true(a != b);                                    /* the key matters */
+    assert_int_equal(oic_siphash(k1, "basi", f, 2, &b), 0);
+    assert_true(a != b);                                    /* tag */
+
+    oic_str_t ab_c[] = {{PAIR("ab")}, {PAIR("c")}};
+    oic_str_t a_bc[] = {{PAIR("a")}, {PAIR("bc")}};
+    assert_int_equal(oic_siphash(k1, "t", ab_c, 2, &a), 0);
+    assert_int_equal(oic_siphash(k1, "t", a_bc, 2, &b), 0);
+    assert_true(a != b);                                    /* field boundary */
+
+    /* what cannot be hashed says so */
+    assert_int_equal(oic_siphash(k1, "t", NULL, 2, &a), -1);
+    oic_str_t bad[] = {{NULL, 3}};
+    assert_int_equal(oic_siphash(k1, "t", bad, 1, &a), -1);
+    assert_int_equal(oic_siphash(NULL, "t", f, 2, &a), -1);
+    assert_int_equal(oic_siphash(k1, "t", f, 2, NULL), -1);
+    assert_int_equal(oic_siphash(k1, NULL, NULL, 0, &a), 0); /* no tag: empty, like oic_cache_key */
+}
+
 static void test_mac_separation(void **state)
 {
     (void) state;
@@ -864,6 +954,8 @@ int main(void)
         cmocka_unit_test(test_mac_known_answers),
         cmocka_unit_test(test_mac_matches_openssl),
         cmocka_unit_test(test_mac_separation),
+        cmocka_unit_test(test_siphash_matches_openssl),
+        cmocka_unit_test(test_siphash_separation),
         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
