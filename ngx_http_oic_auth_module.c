@@ -637,8 +637,12 @@ ngx_http_oic_auth_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    /* decoded tokens remember verdicts per location: not across configs */
+    /*
+     * decoded tokens remember verdicts per location, basic clients' keys
+     * are remembered per location: not across configurations
+     */
     ngx_oic_jwt_cache_new_conf();
+    ngx_http_oic_auth_basic_new_conf();
 
     return ngx_http_oic_auth_purge_init(cf);
 }

@@ -57,6 +57,8 @@
 #define NGX_HTTP_OIC_AUTH_BEARER    0x02
 #define NGX_HTTP_OIC_AUTH_EXCHANGE  0x04
 
+#define NGX_HTTP_OIC_AUTH_BEARER_PREFIX  "Bearer "   /* the forwarded header */
+
 #define NGX_HTTP_OIC_AUTH_GRANT_JWT_BEARER      0
 #define NGX_HTTP_OIC_AUTH_GRANT_TOKEN_EXCHANGE  1
 
@@ -224,6 +226,8 @@ typedef struct {
     ngx_str_t                   client_id;
     ngx_str_t                   user;
     ngx_str_t                   token;
+    ngx_str_t                   forward;    /* "Bearer " token, when the
+                                               token was copied with it */
     ngx_str_t                   cache_status;
     ngx_str_t                   error;
     time_t                      retry_after;    /* s, of a refusal (0: none) */
@@ -337,6 +341,7 @@ ngx_int_t ngx_http_oic_auth_basic(ngx_http_request_t *r,
 ngx_int_t ngx_http_oic_auth_basic_grant(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
     ngx_http_oic_auth_grant_t *g);
+void ngx_http_oic_auth_basic_new_conf(void);
 
 /* ngx_http_oic_auth_bearer.c */
 ngx_int_t ngx_http_oic_auth_bearer(ngx_http_request_t *r,
@@ -361,6 +366,8 @@ ngx_int_t ngx_http_oic_auth_jwks_fetch(ngx_http_request_t *r,
 void ngx_http_oic_auth_jwks_done(ngx_oic_http_t *h);
 
 /* ngx_http_oic_auth_iam.c */
+ngx_int_t ngx_http_oic_auth_token_fresh(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
 ngx_int_t ngx_http_oic_auth_token(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx);
 const char *ngx_http_oic_auth_client_fields(ngx_http_oic_auth_loc_conf_t *lcf,

@@ -149,13 +149,24 @@ ngx_http_oic_auth_set_bearer(ngx_http_request_t *r,
     u_char     *p;
     ngx_str_t   value;
 
-    p = ngx_pnalloc(r->pool, sizeof("Bearer ") - 1 + ctx->token.len);
+    if (ctx->forward.len == sizeof(NGX_HTTP_OIC_AUTH_BEARER_PREFIX) - 1
+                           + ctx->token.len
+        && ctx->forward.data + sizeof(NGX_HTTP_OIC_AUTH_BEARER_PREFIX) - 1
+           == ctx->token.data)
+    {
+        /* the token was copied from the cache after the prefix */
+        return ngx_http_oic_auth_set_header(r, ctx, &ctx->forward);
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof(NGX_HTTP_OIC_AUTH_BEARER_PREFIX) - 1
+                             + ctx->token.len);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     value.data = p;
-    p = ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1);
+    p = ngx_cpymem(p, NGX_HTTP_OIC_AUTH_BEARER_PREFIX,
+                   sizeof(NGX_HTTP_OIC_AUTH_BEARER_PREFIX) - 1);
     p = ngx_cpymem(p, ctx->token.data, ctx->token.len);
     value.len = p - value.data;
 

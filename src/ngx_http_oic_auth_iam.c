@@ -43,6 +43,11 @@ static void ngx_http_oic_auth_transient(ngx_shm_zone_t *zone, u_char *key,
     ngx_msec_t min_ms, ngx_oic_cache_failed_t *out);
 
 
+static ngx_int_t ngx_http_oic_auth_served(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_oic_cache_req_t *req, ngx_oic_cache_res_t *res, ngx_uint_t freshness);
+
+
 static ngx_str_t  ngx_http_oic_auth_hit = ngx_string("HIT");
 static ngx_str_t  ngx_http_oic_auth_miss_status = ngx_string("MISS");
 static ngx_str_t  ngx_http_oic_auth_waited = ngx_string("WAIT");
@@ -53,12 +58,33 @@ static ngx_str_t  ngx_http_oic_auth_negative = ngx_string("NEGATIVE");
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
+/* The token of ctx->key if it is fresh, else NGX_DECLINED (nothing done). */
+ngx_int_t
+ngx_http_oic_auth_token_fresh(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
+{
+    ngx_oic_cache_req_t  req;
+    ngx_oic_cache_res_t  res;
+
+    ngx_memzero(&req, sizeof(ngx_oic_cache_req_t));
+    ngx_str_set(&req.prefix, NGX_HTTP_OIC_AUTH_BEARER_PREFIX);
+
+    if (ngx_oic_cache_fresh(lcf->zone, ctx->key, &req, r->pool, &res)
+        != NGX_OIC_CACHE_HIT)
+    {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_oic_auth_served(r, lcf, ctx, &req, &res,
+                                    NGX_OIC_CACHE_FRESH);
+}
+
+
 ngx_int_t
 ngx_http_oic_auth_token(ngx_http_request_t *r,
     ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx)
 {
     u_char                who[NGX_HTTP_OIC_AUTH_LOG_ID + 64];
-    ngx_str_t            *status;
     ngx_uint_t            freshness;
     ngx_oic_cache_rc_e    rc;
     ngx_oic_cache_req_t   req;
@@ -68,6 +94,9 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
     req.deadline_ms = lcf->timeout + 1000;
     req.refresh = 1;
     req.entry_class = NGX_OIC_CACHE_UNACCEPTED;
+
+    /* a token found is copied once, as the header it is forwarded in */
+    ngx_str_set(&req.prefix, NGX_HTTP_OIC_AUTH_BEARER_PREFIX);
 
     rc = ngx_oic_cache_acquire(lcf->zone, ctx->key, &req, r->pool, &res);
 
@@ -97,30 +126,7 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
             freshness = ngx_http_oic_auth_refresh(r, lcf, ctx, &res);
         }
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "oic_auth: token cache hit (%ui)", freshness);
-
-        status = (freshness == NGX_OIC_CACHE_UPDATING)
-                 ? &ngx_http_oic_auth_updating
-                 : (freshness == NGX_OIC_CACHE_STALE)
-                   ? &ngx_http_oic_auth_stale : &ngx_http_oic_auth_hit;
-
-        if (ctx->cache_status.len == 0) {
-            ctx->cache_status = *status;
-        }
-
-        ngx_http_oic_auth_metrics_cache(lcf, ctx,
-                                        (freshness == NGX_OIC_CACHE_FRESH)
-                                        ? NGX_HTTP_OIC_AUTH_M_HIT
-                                        : (freshness == NGX_OIC_CACHE_STALE)
-                                          ? NGX_HTTP_OIC_AUTH_M_STALE
-                                          : NGX_HTTP_OIC_AUTH_M_UPDATING);
-
-        ctx->token = res.value;
-        ctx->state = NGX_HTTP_OIC_AUTH_DONE;
-        ctx->status = NGX_OK;
-
-        return ngx_http_oic_auth_finish(r, lcf, ctx);
+        return ngx_http_oic_auth_served(r, lcf, ctx, &req, &res, freshness);
 
     case NGX_OIC_CACHE_NEGATIVE:
         /* the refusal IAM gave for these credentials, remembered */
@@ -146,6 +152,47 @@ ngx_http_oic_auth_token(ngx_http_request_t *r,
                                         : NGX_HTTP_OIC_AUTH_M_NO_ROOM);
         return ngx_http_oic_auth_miss(r, lcf, ctx, rc, &res);
     }
+}
+
+
+/* A token served from the cache (res, copied after req->prefix). */
+static ngx_int_t
+ngx_http_oic_auth_served(ngx_http_request_t *r,
+    ngx_http_oic_auth_loc_conf_t *lcf, ngx_http_oic_auth_ctx_t *ctx,
+    ngx_oic_cache_req_t *req, ngx_oic_cache_res_t *res, ngx_uint_t freshness)
+{
+    ngx_str_t  *status;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "oic_auth: token cache hit (%ui)", freshness);
+
+    status = (freshness == NGX_OIC_CACHE_UPDATING)
+             ? &ngx_http_oic_auth_updating
+             : (freshness == NGX_OIC_CACHE_STALE)
+               ? &ngx_http_oic_auth_stale : &ngx_http_oic_auth_hit;
+
+    if (ctx->cache_status.len == 0) {
+        ctx->cache_status = *status;
+    }
+
+    ngx_http_oic_auth_metrics_cache(lcf, ctx,
+                                    (freshness == NGX_OIC_CACHE_FRESH)
+                                    ? NGX_HTTP_OIC_AUTH_M_HIT
+                                    : (freshness == NGX_OIC_CACHE_STALE)
+                                      ? NGX_HTTP_OIC_AUTH_M_STALE
+                                      : NGX_HTTP_OIC_AUTH_M_UPDATING);
+
+    ctx->token = res->value;
+
+    if (res->value.len) {
+        ctx->forward.data = res->value.data - req->prefix.len;
+        ctx->forward.len = req->prefix.len + res->value.len;
+    }
+
+    ctx->state = NGX_HTTP_OIC_AUTH_DONE;
+    ctx->status = NGX_OK;
+
+    return ngx_http_oic_auth_finish(r, lcf, ctx);
 }
 
 

@@ -369,9 +369,14 @@ ngx_oic_cache_copy(ngx_oic_cache_node_t *n, ngx_oic_cache_req_t *req,
     res->value.len = n->len;
 
     if (n->len) {
-        res->value.data = ngx_pnalloc(pool, n->len);
+        res->value.data = ngx_pnalloc(pool, req->prefix.len + n->len);
         if (res->value.data == NULL) {
             return NGX_ERROR;
+        }
+
+        if (req->prefix.len) {
+            res->value.data = ngx_cpymem(res->value.data, req->prefix.data,
+                                         req->prefix.len);
         }
 
         ngx_memcpy(res->value.data, n->value, n->len);
@@ -525,6 +530,37 @@ ngx_oic_cache_acquire(ngx_shm_zone_t *zone, u_char *key,
     rc = NGX_OIC_CACHE_OWNER;
 
 done:
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return rc;
+}
+
+
+ngx_oic_cache_rc_e
+ngx_oic_cache_fresh(ngx_shm_zone_t *zone, u_char *key,
+    ngx_oic_cache_req_t *req, ngx_pool_t *pool, ngx_oic_cache_res_t *res)
+{
+    ngx_oic_cache_t       *cache = zone->data;
+    ngx_oic_cache_rc_e     rc;
+    ngx_oic_cache_node_t  *n;
+
+    ngx_memzero(res, sizeof(ngx_oic_cache_res_t));
+    rc = NGX_OIC_CACHE_PASS;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    n = ngx_oic_cache_lookup(cache, key);
+
+    if (n && n->has_value && n->result == NGX_OIC_RESULT_READY
+        && ngx_time() < n->fresh_until && ngx_time() < n->valid_until
+        && ngx_oic_cache_copy(n, req, pool, res) == NGX_OK)
+    {
+        ngx_oic_cache_touch(cache, n);
+        res->failures = n->failures;
+        res->freshness = NGX_OIC_CACHE_FRESH;
+        rc = NGX_OIC_CACHE_HIT;
+    }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 

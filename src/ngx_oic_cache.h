@@ -32,7 +32,8 @@ typedef enum {
     NGX_OIC_CACHE_FAILED,       /* the fetch waited for failed, or the last
                                    one failed and its backoff runs: *status */
     NGX_OIC_CACHE_NEGATIVE,     /* a definitive refusal, remembered: *status */
-    NGX_OIC_CACHE_NOMEM         /* no room even after eviction */
+    NGX_OIC_CACHE_NOMEM,        /* no room even after eviction */
+    NGX_OIC_CACHE_PASS          /* ngx_oic_cache_fresh(): no fresh value */
 } ngx_oic_cache_rc_e;
 
 
@@ -136,6 +137,8 @@ typedef struct {
     ngx_uint_t     refresh;      /* a value in its refresh window makes the
                                     caller owner of its refresh */
     uint32_t       have_version; /* the caller holds this version: HIT without a copy */
+    ngx_str_t      prefix;       /* bytes the copy of a value is preceded by
+                                    (res->value still starts at the value) */
     ngx_oic_cache_class_e  entry_class;  /* of an entry this creates */
 } ngx_oic_cache_req_t;
 
@@ -235,6 +238,14 @@ void ngx_oic_cache_mark(ngx_shm_zone_t *zone, u_char *key, time_t expires);
 
 /* 1 when key is marked and not expired. */
 ngx_uint_t ngx_oic_cache_marked(ngx_shm_zone_t *zone, u_char *key);
+
+/*
+ * A fresh value only (before its refresh window): HIT with its copy in
+ * res->value (req->prefix and req->have_version as for acquire), else
+ * NGX_OIC_CACHE_PASS and nothing changed: the caller goes on with acquire.
+ */
+ngx_oic_cache_rc_e ngx_oic_cache_fresh(ngx_shm_zone_t *zone, u_char *key,
+    ngx_oic_cache_req_t *req, ngx_pool_t *pool, ngx_oic_cache_res_t *res);
 
 /* An oic_auth zone's gauges, for the metrics. */
 typedef struct {

@@ -189,7 +189,7 @@ segfault
 --- http_config
     oic_auth_cache_zone oic:32k;
 --- config eval
-join '', map { "
+CORE::join '', map { "
     location /k$_ {
         oic_auth basic;
         oic_auth_cache oic;

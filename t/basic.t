@@ -625,7 +625,7 @@ main::auth_hdr('mac-app')
 # sends a request again, once, when a kept-alive connection it reused turns
 # out dead before any answer (drop-app's hang-up looks like that), so a
 # call may reach IAM twice
-[map { my $n = scalar(@main::BROKEN); "^502:$n iam=(?:" . join('|', $n .. 2 * $n) . ")\$" } 1, 2]
+[map { my $n = scalar(@main::BROKEN); "^502:$n iam=(?:" . CORE::join('|', $n .. 2 * $n) . ")\$" } 1, 2]
 --- error_log eval
 [main::about('malformed-app', 'refused: malformed answer: not a JSON object'),
  main::about('html-app', 'refused: malformed answer: not a JSON object'),
@@ -1213,3 +1213,41 @@ for my $c (['legacy-app', OicTest::client_secret('legacy-app')], ['finance-app',
              qr/^(?!.*\bhttp header: "Authorization: ).*\Q$b64\E/;
 }
 \@s
+
+
+
+=== TEST 41: a client's cache key is remembered by the worker (its HMAC not computed again), per location, and only for the same id and secret: a wrong secret or another location derives its own
+--- log_level: debug
+--- http_config
+    oic_auth_cache_zone oic:1m;
+--- config
+    oic_auth_cache oic;
+    oic_auth_token_endpoint http://127.0.0.1:$TEST_NGINX_IAM_PORT/oauth2/v1/token;
+    add_header X-Cache $oic_auth_cache_status always;
+
+    location /consumer {
+        oic_auth basic;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+    location /ic/api {
+        oic_auth basic;
+        oic_auth_scope $TEST_NGINX_OIC_SCOPE_API;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_OIC_PORT;
+    }
+--- request eval
+# one request after the other; the error log of the whole sequence is checked
+main::drive(n => 5, conc => 1, client => 'app6',
+            path => ['/consumer', '/consumer', '/consumer', '/ic/api', '/ic/api'],
+            auth => [main::auth('app6'), main::auth('app6'), main::auth('app6', $main::WRONG),
+                     main::auth('app6'), main::auth('app6')])
+--- response_body chomp
+200:4 401:1 iam=3 jti=#1,#2 auth0(200:1 sub=app6:1 jtis=1) auth1(200:1 sub=app6:1 jtis=1) auth2(401:1 jtis=0) auth3(200:1 sub=app6:1 jtis=1) auth4(200:1 sub=app6:1 jtis=1)
+--- grep_error_log eval
+qr/oic_auth: basic key (?:derived|remembered)/
+--- grep_error_log_out
+oic_auth: basic key derived
+oic_auth: basic key remembered
+oic_auth: basic key derived
+oic_auth: basic key derived
+oic_auth: basic key remembered
