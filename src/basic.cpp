@@ -64,9 +64,6 @@ void unmatchable_key(unsigned char out[OIC_KEY_LEN]) {
     if (RAND_bytes(out, OIC_KEY_LEN) != 1) std::memset(out, 0xff, OIC_KEY_LEN);
 }
 
-// The input of a cache key: len64(tag) tag len64(f1) f1 ..., written into a
-// buffer on the stack when it fits (keys are derived on every request), else
-// on the heap; ok is false for an invalid field list.
 // A little-endian 64-bit word at p.
 inline uint64_t le64(const unsigned char *p) {
     uint64_t w;
@@ -116,6 +113,9 @@ uint64_t siphash24(const unsigned char key[16], const unsigned char *p, size_t l
 
 #undef OIC_SIPROUND
 
+// The input of a cache key: len64(tag) tag len64(f1) f1 ..., written into a
+// buffer on the stack when it fits (keys are derived on every request), else
+// on the heap; ok is false for an invalid field list.
 class KeyInput {
   public:
     KeyInput(const char *tag, const oic_str_t *fields, size_t n) {

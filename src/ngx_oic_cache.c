@@ -541,19 +541,21 @@ ngx_oic_cache_rc_e
 ngx_oic_cache_fresh(ngx_shm_zone_t *zone, u_char *key,
     ngx_oic_cache_req_t *req, ngx_pool_t *pool, ngx_oic_cache_res_t *res)
 {
+    time_t                 now;
     ngx_oic_cache_t       *cache = zone->data;
     ngx_oic_cache_rc_e     rc;
     ngx_oic_cache_node_t  *n;
 
     ngx_memzero(res, sizeof(ngx_oic_cache_res_t));
     rc = NGX_OIC_CACHE_PASS;
+    now = ngx_time();
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
     n = ngx_oic_cache_lookup(cache, key);
 
     if (n && n->has_value && n->result == NGX_OIC_RESULT_READY
-        && ngx_time() < n->fresh_until && ngx_time() < n->valid_until
+        && now < n->fresh_until && now < n->valid_until
         && ngx_oic_cache_copy(n, req, pool, res) == NGX_OK)
     {
         ngx_oic_cache_touch(cache, n);
